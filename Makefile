@@ -1,0 +1,75 @@
+# Tri-Council Schools Portal. `make help` lists the targets.
+# Everything runs from the project's own virtual environment (.venv) and node_modules: `make run` and
+# `make test` create them on a fresh clone.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+PIP_QUIET := --quiet --disable-pip-version-check
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install assets migrate seed run worker beat stripe test test-fast check lint format bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@set -o pipefail; $(PY) -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 | grep -v "is ignored\|^$$" || test $$? -eq 1
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/dist/portal.css: node_modules/.installed frontend/portal.scss frontend/build.mjs
+	node frontend/build.mjs
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install Python and npm dependencies
+
+assets: static/dist/portal.css ## Build GOV.UK Frontend CSS and copy its script into static/dist
+
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+seed: migrate ## Load the demo data (idempotent: running it twice changes nothing)
+	$(MANAGE) seed_demo
+
+run: install assets seed ## Start the demo: site, Celery worker and beat, fake Stripe (Ctrl-C stops all)
+	@$(MANAGE) demo_logins
+	@echo "Starting the site at http://127.0.0.1:8000/ (Wagtail admin at http://127.0.0.1:8000/admin/)"
+	$(BIN)/honcho --procfile Procfile.dev start
+
+worker: install ## Start a Celery worker on every queue (uses REDIS_URL when set)
+	$(BIN)/celery -A portal worker --loglevel=INFO -Q default,email,billing
+
+beat: install ## Start Celery beat (the schedule is in portal/celery.py)
+	$(BIN)/celery -A portal beat --loglevel=INFO
+
+stripe: install ## Start the local fake Stripe server on 127.0.0.1 only
+	$(PY) -m portal.dev.localstripe_server
+
+test: install assets ## Run the whole test suite (PostgreSQL, Redis and browser tests skip, saying why, when absent)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: install ## Lint, migrations up to date, Django system checks, layering contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+	$(BIN)/lint-imports
+
+format: install ## Format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install assets ## Run the benchmarks in tests/perf and print their figures
+	$(BIN)/pytest tests/perf -p no:randomly -s -q
+
+clean: ## Remove the virtual environment, node_modules, built assets and local data
+	rm -rf $(VENV) node_modules static/dist var/*.sqlite3 var/celery-* var/static

@@ -1,0 +1,1 @@
+"""Billing: payments, invoices, credit notes, the income ledger and settlements (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Bookings: baskets, bookings, places, waiting lists and subscriptions (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Catalogue: the shared Wagtail catalogue of the three councils (see DESIGN.md)."""

@@ -1,0 +1,28 @@
+// Build the site's CSS and copy GOV.UK Frontend's script and images into static/dist.
+// Run by `make assets`; output is not committed.
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as sass from "sass";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const govuk = join(root, "node_modules", "govuk-frontend", "dist", "govuk");
+const out = join(root, "static", "dist");
+mkdirSync(join(out, "assets", "images"), { recursive: true });
+
+const result = sass.compile(join(root, "frontend", "portal.scss"), {
+  loadPaths: [join(root, "node_modules", "govuk-frontend", "dist")],
+  style: "compressed",
+  quietDeps: true,
+  silenceDeprecations: ["import"],
+});
+if (result.css.includes("GDS Transport")) {
+  throw new Error("GDS Transport found in the compiled CSS: the partnership must not use it.");
+}
+writeFileSync(join(out, "portal.css"), result.css);
+cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
+// Only the neutral favicon images: the crown and GOV.UK marks are not ours to use.
+for (const name of ["favicon.ico", "favicon.svg"]) {
+  cpSync(join(govuk, "assets", "images", name), join(out, "assets", "images", name));
+}
+console.log(`built static/dist/portal.css (${result.css.length} bytes)`);

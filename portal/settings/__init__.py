@@ -1,0 +1,1 @@
+"""Settings package: ``base`` reads every environment variable; the others adjust it per environment."""

@@ -44,3 +44,11 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in reasons.items():
             if reason and marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def councils(db):
+    """The three partnership councils, keyed by slug (staffordshire, shropshire, worcestershire)."""
+    from portal.councils import ensure_partnership_councils
+
+    return ensure_partnership_councils()

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(unique=True)),
                 ('la_code', models.CharField(max_length=3, unique=True, validators=[django.core.validators.RegexValidator('^\\d{3}$', 'An LA code is three digits, e.g. 860.')], verbose_name='LA code')),
                 ('invoice_prefix', models.CharField(help_text='Starts every invoice number of this council, e.g. SCC-2026-000123.', max_length=8, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2,6}$', 'Use two to six capital letters, e.g. SCC.')])),
-                ('vat_number', models.CharField(max_length=20, verbose_name='VAT registration number')),
+                ('vat_number', models.CharField(max_length=32, verbose_name='VAT registration number')),
                 ('address', models.TextField(help_text='Postal address printed on invoices, one line per line.')),
                 ('email', models.EmailField(help_text='Where schools write about traded services.', max_length=254)),
                 ('telephone', models.CharField(blank=True, max_length=40)),

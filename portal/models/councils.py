@@ -24,7 +24,7 @@ class Council(models.Model):
         validators=[RegexValidator(r"^[A-Z]{2,6}$", "Use two to six capital letters, e.g. SCC.")],
         help_text="Starts every invoice number of this council, e.g. SCC-2026-000123.",
     )
-    vat_number = models.CharField("VAT registration number", max_length=20)
+    vat_number = models.CharField("VAT registration number", max_length=32)
     address = models.TextField(help_text="Postal address printed on invoices, one line per line.")
     email = models.EmailField(help_text="Where schools write about traded services.")
     telephone = models.CharField(max_length=40, blank=True)

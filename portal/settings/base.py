@@ -100,8 +100,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
-# Each developer (or parallel helper) may keep a test database of their own on a shared server.
-DATABASES["default"]["TEST"] = {"NAME": env.str("PORTAL_TEST_DB", default="test_portal")}
+# Each developer (or parallel helper) may keep a test database of their own on a shared server. Only for
+# servers: on SQLite a test NAME would put a database file in the working tree instead of using memory.
+if "sqlite" not in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"]["TEST"] = {"NAME": env.str("PORTAL_TEST_DB", default="test_portal")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------------
@@ -237,7 +239,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'self'"],
     },
 }
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No page of ours is framed; Wagtail sets SAMEORIGIN itself on the admin preview it frames.
+X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {

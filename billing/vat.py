@@ -16,16 +16,15 @@ from .money import round_pence
 
 class VatTreatment(models.TextChoices):
     STANDARD = "standard", "Standard rate"
-    REDUCED = "reduced", "Reduced rate"
     ZERO = "zero", "Zero rate"
     EXEMPT = "exempt", "Exempt"
     OUTSIDE_SCOPE = "outside_scope", "Outside the scope of VAT"
 
 
 # Rates in force; a change of rate is a change here, and lines keep the rate they were issued with.
+# The codes and rates are the catalogue's (catalogue.pricing), which a test keeps in step.
 VAT_RATES: dict[str, Decimal] = {
     VatTreatment.STANDARD: Decimal("0.20"),
-    VatTreatment.REDUCED: Decimal("0.05"),
     VatTreatment.ZERO: Decimal("0.00"),
     VatTreatment.EXEMPT: Decimal("0.00"),
     VatTreatment.OUTSIDE_SCOPE: Decimal("0.00"),
@@ -38,12 +37,12 @@ def vat_rate(treatment: str) -> Decimal:
 
 
 def vat_label(treatment: str, rate: Decimal | None = None) -> str:
-    """What an invoice prints in a line's VAT column: '20%', '0%', 'Exempt' or 'Outside scope'."""
+    """What an invoice prints in a line's VAT column: '20%', '0%', 'Exempt' or 'Outside the scope of VAT'."""
     treatment = VatTreatment(treatment)
     if treatment == VatTreatment.EXEMPT:
         return "Exempt"
     if treatment == VatTreatment.OUTSIDE_SCOPE:
-        return "Outside scope"
+        return "Outside the scope of VAT"
     rate = vat_rate(treatment) if rate is None else rate
     return f"{(rate * 100).normalize():f}%"
 

@@ -99,10 +99,9 @@ def test_apportion_negative_total_mirrors_positive(total, weights):
 def test_vat_labels_and_rates():
     """Each treatment prints the label a UK VAT invoice needs, exempt lines saying so."""
     assert vat_label(VatTreatment.STANDARD) == "20%"
-    assert vat_label(VatTreatment.REDUCED) == "5%"
     assert vat_label(VatTreatment.ZERO) == "0%"
     assert vat_label(VatTreatment.EXEMPT) == "Exempt"
-    assert vat_label(VatTreatment.OUTSIDE_SCOPE) == "Outside scope"
+    assert vat_label(VatTreatment.OUTSIDE_SCOPE) == "Outside the scope of VAT"
     assert vat_rate(VatTreatment.STANDARD) == Decimal("0.20")
 
 
@@ -112,6 +111,7 @@ def test_vat_on_net_rounds_half_up():
     assert vat_on_net(1, Decimal("0.05")) == 0  # 0.05
     assert vat_on_net(10, Decimal("0.05")) == 1  # 0.5 rounds up
     assert vat_on_net(-10, Decimal("0.05")) == -1
+    assert vat_on_net(-1234, Decimal("0.20")) == -247
 
 
 @given(gross=st.integers(min_value=-10_000_000, max_value=10_000_000), treatment=st.sampled_from(VatTreatment))
@@ -130,3 +130,13 @@ def test_split_net_adds_up(net, treatment):
     assert split.gross_pence == net + split.vat_pence
     if treatment in (VatTreatment.EXEMPT, VatTreatment.ZERO, VatTreatment.OUTSIDE_SCOPE):
         assert split.vat_pence == 0
+
+
+def test_vat_codes_match_the_catalogue():
+    """Billing's VAT treatments are the catalogue's: same codes, rates and printed labels (lines snapshot them)."""
+    from catalogue import pricing
+
+    assert {t.value for t in VatTreatment} == set(pricing.VAT_RATES)
+    for treatment in VatTreatment:
+        assert vat_rate(treatment) == pricing.VAT_RATES[treatment.value]
+        assert vat_label(treatment) == pricing.VAT_LABELS[treatment.value]

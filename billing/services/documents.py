@@ -243,7 +243,8 @@ def issue_invoice(
 
     ``route`` is how the school pays: ``card`` (the invoice becomes a receipt once the payment is recorded),
     ``invoice`` (30 days, or the council's terms) or ``recharge`` (a journal to a maintained school of the same
-    council; it returns an ``InternalRecharge`` document, not a VAT invoice). The issue date is the tax point.
+    council; it returns an ``InternalRecharge`` document, not a VAT invoice, and carries no VAT). The issue date
+    is the tax point.
     """
     route = PaymentRoute(route)
     po_number = po_number.strip()
@@ -258,6 +259,14 @@ def issue_invoice(
             raise ValidationError(f"{customer.name} asks for a purchase order number on every invoice.")
         document_type = DocumentType.INVOICE
     priced = _price_lines(council=council, lines=lines)
+    if document_type == DocumentType.RECHARGE:
+        # A maintained school is part of the council: a recharge moves budget inside one legal entity, which is
+        # not a supply for VAT. Every line is outside the scope, whatever the service charges an outside buyer.
+        for line in priced:
+            line.vat_treatment = VatTreatment.OUTSIDE_SCOPE
+            line.vat_rate = Decimal(0)
+            line.vat_label = vat_label(VatTreatment.OUTSIDE_SCOPE)
+            line.vat_pence = 0
     issue_date = issue_date or _today()
     return _create_document(
         council=council,

@@ -188,6 +188,9 @@ def test_recharge_only_for_own_maintained_school(councils, academy):
     maintained = SchoolFactory(council=scc, funding_route="maintained")
     recharge = make_invoice(council=scc, school=maintained, route="recharge", issue_date=ISSUED)
     assert recharge.number == "SCC-RC-2026-000001"
+    # Inside one legal entity there is no supply for VAT: a standard-rated service is recharged net.
+    assert (recharge.vat_pence, recharge.gross_pence) == (0, recharge.net_pence)
+    assert {line.vat_label for line in recharge.lines.all()} == {"Outside the scope of VAT"}
     assert InternalRecharge.objects.get() == recharge and not Invoice.objects.exists()
     for customer, council in ((academy, scc), (maintained, councils["shropshire"])):
         with pytest.raises(ValidationError, match="recharge only its own maintained"):

@@ -1,0 +1,14 @@
+"""Billing fixtures: the local fake Stripe server (from tests/stripe_fake.py) and the in-memory gateway."""
+
+import pytest
+
+from billing.fake_gateway import InMemoryGateway
+from billing.gateway import override_gateway
+from tests.stripe_fake import localstripe, localstripe_server, stripe_gateway  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def fake_gateway():
+    """An in-memory gateway used by everything in billing for the duration of the test."""
+    with override_gateway(InMemoryGateway()) as gateway:
+        yield gateway

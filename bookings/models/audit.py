@@ -28,6 +28,24 @@ class StatusChange(models.Model):
         subject = f"line {self.line_id}" if self.line_id else f"booking {self.booking_id}"
         return f"{subject}: {self.from_status} → {self.to_status}"
 
+    def _label(self, value: str) -> str:
+        from .bookings import BookingStatus
+        from .lines import LineStatus
+
+        choices = LineStatus if self.line_id else BookingStatus
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            return value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_status)
+
     @property
     def is_event(self) -> bool:
         return self.from_status == self.to_status

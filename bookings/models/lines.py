@@ -89,6 +89,15 @@ class BookingLine(models.Model):
     substitute_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="substituted_by"
     )
+    refilled_by = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refill_of",
+        help_text="For a cancelled line charged under the policy: the waiting-list line that took its place "
+        "(the charge is then dropped).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

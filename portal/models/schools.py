@@ -42,11 +42,12 @@ def derive_funding_route(type_group_code: int | None, type_name: str) -> str:
         return FundingRoute.ACADEMY
     if type_group_code == TYPE_GROUP_LA_MAINTAINED:
         return FundingRoute.MAINTAINED
+    # Independent schools, special or not ("Other independent special school" sits in type group 5).
+    if type_group_code == TYPE_GROUP_INDEPENDENT or "independent" in name:
+        return FundingRoute.INDEPENDENT
     if type_group_code == TYPE_GROUP_SPECIAL:
         # Community and foundation special schools are maintained; non-maintained special schools are not.
         return FundingRoute.OTHER if "non-maintained" in name else FundingRoute.MAINTAINED
-    if type_group_code == TYPE_GROUP_INDEPENDENT or "independent" in name:
-        return FundingRoute.INDEPENDENT
     return FundingRoute.OTHER
 
 

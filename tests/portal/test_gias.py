@@ -391,17 +391,8 @@ DERIVATIONS = [
     ("University technical college", "11", "16 plus", "academy", "sixteen_plus"),
     ("Other independent school", "3", "Not applicable", "independent", "not_applicable"),
     ("Further education", "1", "16 plus", "other", "sixteen_plus"),
-    pytest.param(
-        "Other independent special school",
-        "5",
-        "Not applicable",
-        "independent",
-        "special",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="derive_funding_route treats every type-group-5 school but non-maintained ones as maintained",
-        ),
-    ),
+    ("Other independent special school", "5", "Not applicable", "independent", "special"),
+    ("Non-maintained special school", "5", "Not applicable", "other", "special"),
 ]
 
 

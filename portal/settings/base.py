@@ -100,10 +100,13 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
-# Each developer (or parallel helper) may keep a test database of their own on a shared server. Only for
-# servers: on SQLite a test NAME would put a database file in the working tree instead of using memory.
-if "sqlite" not in DATABASES["default"]["ENGINE"]:
-    DATABASES["default"]["TEST"] = {"NAME": env.str("PORTAL_TEST_DB", default="test_portal")}
+# Each developer (or parallel helper) may keep a test database of their own on a shared server. On SQLite
+# the test database is a file in var/ rather than memory, so that pytest's --reuse-db keeps it between runs
+# (building it means running every migration, Wagtail's included: tens of seconds).
+_test_db = env.str("PORTAL_TEST_DB", default="test_portal")
+if "sqlite" in DATABASES["default"]["ENGINE"]:
+    _test_db = str(VAR_DIR / f"{_test_db}.sqlite3")
+DATABASES["default"]["TEST"] = {"NAME": _test_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------------
@@ -242,11 +245,18 @@ CONTENT_SECURITY_POLICY = {
 # No page of ours is framed; Wagtail sets SAMEORIGIN itself on the admin preview it frames.
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Messages ride in the session rather than a cookie of their own, so the public site sets only sessionid and
+# csrftoken, as the cookies page (portal/demo_pages.py) says.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Wagtail runs its search-index and reference-index updates as django-tasks, each logged at INFO.
+        "django_tasks": {"level": "WARNING"},
+    },
 }

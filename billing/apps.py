@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers billing's own Stripe event handlers (see billing.registry for how others add theirs).
+        from billing import webhook_handlers  # noqa: F401

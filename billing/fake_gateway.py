@@ -137,6 +137,16 @@ class InMemoryGateway:
         self.intents[payment_intent_id] = intent
         return intent
 
+    def stage_intent(
+        self, payment_intent_id: str, *, amount_pence: int, status: str = "succeeded", **fields
+    ) -> PaymentIntentResult:
+        """Put an intent with a chosen id and state in place (to match a stored webhook payload)."""
+        intent = PaymentIntentResult(
+            id=payment_intent_id, status="requires_confirmation", amount_pence=amount_pence, currency=CURRENCY
+        )
+        self.intents[payment_intent_id] = intent
+        return self.set_status(payment_intent_id, status, **fields)
+
     def set_status(self, payment_intent_id: str, status: str, **changes) -> PaymentIntentResult:
         """Stage any state (for tests of webhooks arriving late or out of order)."""
         intent = self.intents[payment_intent_id]

@@ -1,0 +1,101 @@
+"""Refunds of card payments: asked for in the database first, then sent to Stripe by a task.
+
+``request_refund`` runs under the payment's row lock, so concurrent requests can never add up to more than the
+payment; the Stripe call happens after commit in ``billing.submit_refund`` (``submit_refund`` below), with the
+refund's own idempotency key, so a retried task never refunds twice. A refund Stripe refuses is marked failed
+with Stripe's reason: it stays on the payment, visible to finance, never silently lost.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+
+from billing.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundTooLarge, get_gateway
+from billing.models import Payment, Refund, RefundStatus
+from billing.tasks import submit_refund as submit_refund_task
+
+from .payments import record_payment_intent
+
+logger = logging.getLogger(__name__)
+
+
+def refundable_pence(payment: Payment) -> int:
+    """What can still be asked back: the payment less every refund requested or made (not failed ones)."""
+    asked = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount_pence"))["total"] or 0
+    return payment.amount_pence - max(asked, payment.amount_refunded_pence)
+
+
+@transaction.atomic
+def request_refund(
+    *, payment: Payment, amount_pence: int, reason: str, idempotency_key: str, source_reference: str = ""
+) -> Refund:
+    """Ask for (part of) a payment back; Stripe is called after commit. Idempotent by ``idempotency_key``."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.payment_id != payment.pk or existing.amount_pence != amount_pence:
+            raise ValidationError("This refund key was already used for a different refund.")
+        return existing
+    if not payment.is_settled:
+        raise ValidationError("Only a payment that has been taken can be refunded.")
+    if not isinstance(amount_pence, int) or amount_pence <= 0:
+        raise ValidationError("A refund must be a positive whole number of pence.")
+    if not reason.strip():
+        raise ValidationError("Say why the refund is made.")
+    remaining = refundable_pence(payment)
+    if amount_pence > remaining:
+        raise RefundTooLarge(
+            f"refund of {amount_pence}p asked on payment {payment.pk}; {remaining}p remains",
+            user_message=f"Only £{remaining / 100:,.2f} of this payment can still be refunded.",
+        )
+    refund = Refund(
+        payment=payment,
+        amount_pence=amount_pence,
+        reason=reason.strip()[:300],
+        idempotency_key=idempotency_key,
+        source_reference=source_reference,
+    )
+    refund.full_clean(validate_unique=False, validate_constraints=False)
+    refund.save()
+    transaction.on_commit(lambda: submit_refund_task.delay(refund.pk))
+    return refund
+
+
+def submit_refund(*, refund_id: int, gateway: PaymentGateway | None = None) -> Refund:
+    """Send a requested refund to Stripe and record the answer. Safe to run again: it only acts on 'requested'."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != RefundStatus.REQUESTED:
+        return refund
+    gateway = gateway or get_gateway()
+    payment = refund.payment
+    try:
+        result = gateway.refund(
+            payment_intent_id=payment.stripe_payment_intent_id,
+            amount_pence=refund.amount_pence,
+            idempotency_key=refund.idempotency_key,
+            metadata={
+                "portal_refund_id": str(refund.pk),
+                "portal_payment_id": str(payment.pk),
+                "reason": refund.reason,
+            },
+        )
+    except GatewayUnavailable:
+        raise  # the task retries with backoff, with the same idempotency key
+    except PaymentError as error:
+        logger.warning("refund %s refused: %s", refund.pk, error)
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+            status=RefundStatus.FAILED, failure_message=str(error)[:500]
+        )
+        refund.refresh_from_db()
+        return refund
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status == RefundStatus.REQUESTED:
+            refund.status = RefundStatus.SUCCEEDED
+            refund.stripe_refund_id = result.id
+            refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+    # The payment's refunded amount comes from Stripe's own account of the intent, as for webhooks.
+    record_payment_intent(intent=gateway.retrieve_payment(payment.stripe_payment_intent_id), payment=payment)
+    return refund

@@ -20,5 +20,7 @@ BEAT_SCHEDULE: dict = {
     # Every minute, so that `make run` shows periodic work within a minute of starting.
     # A heartbeat nobody ran within the minute is stale: expire it rather than pile them up.
     "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
+    # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
+    "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

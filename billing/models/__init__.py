@@ -1,5 +1,6 @@
 """Models of the billing app, one concept a module."""
 
+from .customers import StripeCustomer
 from .documents import (
     BillingDocument,
     CreditNote,
@@ -33,5 +34,6 @@ __all__ = [
     "PaymentStatus",
     "Refund",
     "RefundStatus",
+    "StripeCustomer",
     "StripeEvent",
 ]

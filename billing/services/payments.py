@@ -17,11 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.gateway import CardDeclined, PaymentGateway, PaymentIntentResult, get_gateway
-from billing.models import Payment, PaymentStatus
+from billing.gateway import CardDeclined, PaymentGateway, PaymentIntentResult, SetupIntentResult, get_gateway
+from billing.models import Payment, PaymentStatus, StripeCustomer
 from billing.models.payments import SETTLED_STATUSES, can_transition
 from billing.registry import payment_hooks
 from billing.tasks import fetch_payment_fee
+from portal.models import School
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,32 @@ def status_from_intent(intent: PaymentIntentResult) -> str:
     if intent.failed:
         return PaymentStatus.FAILED
     return PaymentStatus.PENDING  # requires_payment_method (no attempt yet), requires_confirmation
+
+
+def stripe_customer_for(*, school: School, gateway: PaymentGateway | None = None) -> str:
+    """The school's Stripe customer id, created at Stripe (outside any transaction) the first time."""
+    existing = StripeCustomer.objects.filter(school=school).values_list("stripe_customer_id", flat=True).first()
+    if existing:
+        return existing
+    customer_id = (gateway or get_gateway()).create_customer(
+        name=school.name,
+        metadata={"school_urn": str(school.urn), "school_id": str(school.pk)},
+        idempotency_key=f"school:{school.pk}:customer",
+    )
+    try:
+        with transaction.atomic():
+            StripeCustomer.objects.create(school=school, stripe_customer_id=customer_id)
+    except IntegrityError:
+        # A concurrent first payment won; its customer is the school's (ours is left unused at Stripe).
+        return StripeCustomer.objects.get(school=school).stripe_customer_id
+    return customer_id
+
+
+def start_card_setup(*, school: School, gateway: PaymentGateway | None = None) -> SetupIntentResult:
+    """A SetupIntent for the school's customer: the checkout page confirms its client secret with Stripe.js."""
+    gateway = gateway or get_gateway()
+    customer_id = stripe_customer_for(school=school, gateway=gateway)
+    return gateway.create_setup_intent(customer_id=customer_id, metadata={"school_id": str(school.pk)})
 
 
 def _validate_shares(amount_pence: int, council_shares: Mapping[str, int]) -> dict[str, int]:

@@ -164,3 +164,17 @@ def test_state_machine_succeeded_is_terminal_except_refunds():
     assert can_transition("failed", "succeeded")
     assert not can_transition("refunded", "succeeded") and not can_transition("canceled", "succeeded")
     assert not can_transition("partially_refunded", "succeeded")
+
+
+def test_school_gets_one_stripe_customer_and_a_setup_intent(fake_gateway):
+    """The first card payment creates the school's Stripe customer; later ones reuse it."""
+    from billing.models import StripeCustomer
+    from billing.services.payments import start_card_setup, stripe_customer_for
+    from tests.factories import SchoolFactory
+
+    school = SchoolFactory(name="Severn Valley Academy")
+    setup = start_card_setup(school=school)
+    assert setup.client_secret and setup.customer_id == StripeCustomer.objects.get(school=school).stripe_customer_id
+    assert stripe_customer_for(school=school) == setup.customer_id
+    assert [c[0] for c in fake_gateway.calls] == ["create_customer"]
+    assert fake_gateway.customers[setup.customer_id]["metadata"]["school_urn"] == str(school.urn)

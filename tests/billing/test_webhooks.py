@@ -268,3 +268,27 @@ def test_a_failing_handler_leaves_the_event_for_a_retry(client, django_capture_o
     assert event.processed_at is not None and event.last_error == "" and event.attempts == 2
     process_stripe_event(event_pk=event.pk)  # already processed: nothing runs
     assert len(attempts) == 2
+
+
+def test_events_whose_task_was_lost_are_requeued():
+    """The periodic task finds events stored minutes ago but never processed and processes them."""
+    import json
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.tasks import requeue_stripe_events
+    from portal.celery import BEAT_SCHEDULE, app
+
+    lost = StripeEvent.objects.create(
+        event_id="evt_lost", type="customer.created", payload=json.loads(payload("customer.created"))
+    )
+    fresh = StripeEvent.objects.create(event_id="evt_fresh", type="customer.created", payload={})
+    StripeEvent.objects.filter(pk=lost.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    assert requeue_stripe_events() == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.processed_at is not None and fresh.processed_at is None  # a fresh one's task may still be queued
+    schedule = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert "billing.requeue_stripe_events" in schedule
+    assert "billing.requeue_stripe_events" in app.tasks

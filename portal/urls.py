@@ -13,6 +13,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
     path("", include("portal.site_urls")),
+    path("", include("catalogue.urls")),
     path("", include("billing.urls")),
 ]
 

@@ -24,6 +24,14 @@ class CatalogueIndexPage(Page):
     class Meta:
         verbose_name = "catalogue index page"
 
+    def get_context(self, request, *args, **kwargs):
+        # The listing (filters, search, results) is built and cached by catalogue.views.listing_context.
+        from catalogue.views import listing_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(listing_context(request))
+        return context
+
 
 class ProviderPageForm(WagtailAdminPageForm):
     """The council is chosen once, when the page is created; after that nobody can move it to another council."""
@@ -66,10 +74,19 @@ class ProviderPage(Page):
         return super().save(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from .services import ServicePage
+        from .services import ServiceKind, ServicePage
 
         context = super().get_context(request, *args, **kwargs)
-        context["services"] = (
+        services = (
             ServicePage.objects.live().child_of(self).order_by("title").only("title", "url_path", "summary", "kind")
         )
+        groups = {kind: [] for kind in ServiceKind.values}
+        for service in services:
+            groups[service.kind].append(service)
+        context["service_groups"] = [
+            {"label": GROUP_LABELS[kind], "services": items} for kind, items in groups.items() if items
+        ]
         return context
+
+
+GROUP_LABELS = {"course": "Courses and training", "subscription": "Subscriptions (SLAs)", "one_off": "Pay as you go"}

@@ -8,9 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.models import Page
 
+from ..panels import RelatedRecordsPanel
 from .services import ServiceKind, ServicePage
 
 
@@ -22,6 +24,7 @@ def _edit_handler(kind_panels: list, booking_panels: list) -> TabbedInterface:
                 heading="Content",
             ),
             ObjectList([*booking_panels, *ServicePage.money_panels], heading="Booking and money"),
+            ObjectList([RelatedRecordsPanel(heading="Prices and dates")], heading="Prices and dates"),
             ObjectList(Page.promote_panels, heading="Promote"),
             ObjectList(Page.settings_panels, heading="Settings"),
         ]
@@ -48,6 +51,13 @@ class CourseServicePage(ServicePage):
 
     class Meta:
         verbose_name = "course"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["upcoming_dates"] = (
+            self.dates.filter(ends_at__gte=timezone.now()).select_related("venue").order_by("starts_at")
+        )
+        return context
 
 
 class TermType(models.TextChoices):
@@ -107,6 +117,15 @@ class SubscriptionServicePage(ServicePage):
                 name="buyback_opens_before_it_closes",
             )
         ]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        today = timezone.localdate()
+        on_sale = self.term_on_sale(today)
+        next_term = self.next_term_start(today)
+        opens, closes = self.buyback_window(on_sale or next_term)
+        context.update(on_sale_term=on_sale, next_term=next_term, buyback_opens=opens, buyback_closes=closes)
+        return context
 
     def clean(self):
         super().clean()

@@ -170,6 +170,21 @@ class ServicePage(Page):
         if not self.council_id and self.path:
             raise ValidationError("A service page must sit under a council's provider page.")
 
+    def get_context(self, request, *args, **kwargs):
+        from catalogue.pricing import VAT_LABELS
+
+        context = super().get_context(request, *args, **kwargs)
+        ancestors = list(Page.objects.ancestor_of(self).filter(depth__gte=3).order_by("depth"))
+        context.update(
+            breadcrumbs=ancestors,
+            provider=ancestors[-1] if ancestors else None,
+            kind_label=ServiceKind(self.kind).label if self.kind else "",
+            phases=[phase.name for phase in self.phases.all()],
+            categories=[category.name for category in self.categories.all()],
+            vat_label=VAT_LABELS[self.vat_treatment],
+        )
+        return context
+
     @property
     def effective_cost_centre(self) -> str:
         return self.cost_centre or self.council.default_cost_centre

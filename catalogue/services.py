@@ -1,0 +1,50 @@
+"""Writes on catalogue records that carry a business rule (course dates that people have booked)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from wagtail.log_actions import log
+
+from .events import course_date_cancelled
+from .models import CourseDate, CourseDateStatus
+
+
+class CourseDateInUse(ValidationError):
+    """Raised when deleting a course date that has bookings."""
+
+
+def _locked(course_date: CourseDate) -> CourseDate:
+    # Lock the row so that a booking cannot take a place while the date is being cancelled or deleted.
+    return CourseDate.objects.select_for_update().select_related("service").get(pk=course_date.pk)
+
+
+@transaction.atomic
+def cancel_course_date(*, course_date: CourseDate, user=None) -> CourseDate:
+    """Mark the date cancelled (idempotent). Its bookings stay; the bookings app hears ``course_date_cancelled``."""
+    course_date = _locked(course_date)
+    if course_date.status == CourseDateStatus.CANCELLED:
+        return course_date
+    course_date.status = CourseDateStatus.CANCELLED
+    course_date.full_clean()
+    course_date.save(update_fields=["status", "updated_at"])
+    log(instance=course_date, action="catalogue.course_date.cancel", user=user)
+    course_date_cancelled.send(sender=CourseDate, course_date=course_date, user=user)
+    return course_date
+
+
+def deletion_refusal(course_date: CourseDate) -> str | None:
+    """Why the date cannot be deleted, in words for an editor; None when it can."""
+    if course_date.places_taken:
+        places = "1 place is" if course_date.places_taken == 1 else f"{course_date.places_taken} places are"
+        return f"This date cannot be deleted because {places} booked on it. Cancel the date instead."
+    return None
+
+
+@transaction.atomic
+def delete_course_date(*, course_date: CourseDate, user=None) -> None:
+    """Delete a date nobody has booked; a booked date raises ``CourseDateInUse`` and is left as it was."""
+    course_date = _locked(course_date)
+    reason = deletion_refusal(course_date)
+    if reason:
+        raise CourseDateInUse(reason)
+    log(instance=course_date, action="wagtail.delete", user=user)
+    course_date.delete()

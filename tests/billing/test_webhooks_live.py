@@ -111,11 +111,12 @@ def test_localstripe_webhooks_reach_the_live_server_and_confirm_payments(
         payment = outcome.payment
         # The browser's 3-D Secure step; from here only the webhook tells us the payment went through.
         localstripe.authenticate(payment.stripe_payment_intent_id, outcome.client_secret)
+        # The handler commits the payment before the event is marked processed: wait for the event.
         wait_for(
-            lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED,
-            what="payment_intent.succeeded to confirm the payment",
+            lambda: processed("payment_intent.succeeded", payment.stripe_payment_intent_id),
+            what="payment_intent.succeeded to be processed",
         )
-        assert processed("payment_intent.succeeded", payment.stripe_payment_intent_id)
+        assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED
 
         with pytest.raises(CardDeclined):
             start_card_payment(

@@ -52,3 +52,61 @@ def councils(db):
     from portal.councils import ensure_partnership_councils
 
     return ensure_partnership_councils()
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    flagged = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    return flagged or "transactional_db" in names or "live_server" in names
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migration_rows_outlive_transactional_tests(request):
+    """Put back, at the end of the session, the rows data migrations made (Wagtail's root and site, the home page).
+
+    A transactional test (``transaction=True``, ``live_server``) ends by flushing every table. pytest-django runs
+    those tests last, so within a session nothing else notices; but with ``--reuse-db`` the next session would
+    start on an empty database. The rows are serialized before the first test and restored after the last.
+    """
+    if not any(_is_transactional(item) for item in request.session.items):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    from django.core.management import call_command
+    from django.db import connection
+
+    with blocker.unblock():
+        saved = getattr(connection, "_test_serialized_contents", None) or connection.creation.serialize_db_to_string()
+    yield
+    with blocker.unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(saved)
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request, django_db_blocker) -> bool:
+    """Build the test database afresh with --create-db, or when the one --reuse-db would keep has lost its rows.
+
+    An interrupted run can leave the kept database flushed (no Wagtail root page): every test that needs the
+    home page would then fail until someone thought of --create-db. Checking costs one query.
+    """
+    if request.config.getvalue("create_db"):
+        return True
+    from django.db import connections
+
+    probe = connections.create_connection("default")
+    test_name = probe.settings_dict["TEST"].get("NAME")
+    if not test_name or (probe.vendor == "sqlite" and not os.path.exists(test_name)):
+        return False  # nothing kept: it is built anyway
+    probe.settings_dict = {**probe.settings_dict, "NAME": test_name}
+    with django_db_blocker.unblock():
+        try:
+            with probe.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM wagtailcore_page")
+                return cursor.fetchone()[0] == 0
+        except Exception:  # no such database or table yet: Django builds or migrates it anyway
+            return False
+        finally:
+            probe.close()

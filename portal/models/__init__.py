@@ -1,6 +1,7 @@
 """Models of the portal app, one concept a module."""
 
 from .councils import Council
+from .emails import SentEmail
 from .memberships import CouncilMembership, CouncilRole, JoinRequest, SchoolMembership, SchoolRole
 from .pages import HomePage, InformationPage
 from .schools import FundingRoute, School
@@ -17,5 +18,6 @@ __all__ = [
     "School",
     "SchoolMembership",
     "SchoolRole",
+    "SentEmail",
     "User",
 ]

@@ -66,6 +66,8 @@ class JoinRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision_note = models.TextField(blank=True, max_length=1000)
+    # The role the approver gave on accepting: the membership can change later, the decision cannot.
+    granted_role = models.CharField(max_length=20, choices=SchoolRole.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

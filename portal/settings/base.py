@@ -174,9 +174,22 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}
-# allauth's own rate limits sit in front of axes' lockout: both are on.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# GOV.UK-styled subclasses of allauth's forms; the login form also hands axes the address it counts by.
+ACCOUNT_FORMS = {
+    "login": "portal.forms.LoginForm",
+    "signup": "portal.forms.SignupForm",
+    "reset_password": "portal.forms.ResetPasswordForm",
+    "reset_password_from_key": "portal.forms.ResetPasswordKeyForm",
+    "change_password": "portal.forms.ChangePasswordForm",
+    "set_password": "portal.forms.SetPasswordForm",
+    "add_email": "portal.forms.AddEmailForm",
+    "reauthenticate": "portal.forms.ReauthenticateForm",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Tri-Council Schools Portal: "
+# Both are on. axes locks an address after AXES_FAILURE_LIMIT failures from one IP and shows how long to
+# wait; allauth's per-address limit sits above it (were it equal, allauth would refuse the next attempt
+# with a form error before axes could show its page) and its per-IP limit slows spraying many addresses.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,10/5m/key"}
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out address may try again after 15 minutes

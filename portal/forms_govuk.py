@@ -112,6 +112,10 @@ class GovukBoundField(BoundField):
             attrs["class"] = " ".join(classes)
         if widget.attrs.get("placeholder"):
             attrs["placeholder"] = False  # False drops the attribute when Django renders it.
+        if isinstance(widget, forms.Textarea) and widget.attrs.get("maxlength"):
+            # GOV.UK advises against maxlength on text areas: browsers cut pasted text silently. The
+            # form still refuses an over-long value, with an error that says so.
+            attrs["maxlength"] = False
         if isinstance(widget, forms.EmailInput):
             attrs.setdefault("spellcheck", "false")
             attrs.setdefault("autocomplete", widget.attrs.get("autocomplete", "email"))

@@ -17,36 +17,42 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
+# pip's output goes to a log: it is shown (less the "... is ignored" and editable-build warnings that pip
+# and setuptools print on every install) only when the install fails, and the recipe fails with pip.
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@set -o pipefail; $(PY) -m pip install $(PIP_QUIET) -e '.[dev]' 2>&1 | grep -v "is ignored\|^$$" || test $$? -eq 1
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing Python dependencies (log: $(VENV)/pip.log)"
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip > $(VENV)/pip.log 2>&1 \
+		&& $(PY) -m pip install $(PIP_QUIET) -e '.[dev]' >> $(VENV)/pip.log 2>&1 \
+		|| { grep -v "is ignored" $(VENV)/pip.log | tail -n 40; exit 1; }
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "Installing npm dependencies (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 static/dist/portal.css: node_modules/.installed frontend/portal.scss frontend/build.mjs
-	node frontend/build.mjs
+	@node frontend/build.mjs
 
 install: $(VENV)/.installed node_modules/.installed ## Create .venv and install Python and npm dependencies
 
 assets: static/dist/portal.css ## Build GOV.UK Frontend CSS and copy its script into static/dist
 
 migrate: install ## Apply database migrations
-	$(MANAGE) migrate --noinput
+	@echo "Applying database migrations"
+	@$(MANAGE) migrate --noinput --verbosity 0
 
 seed: migrate ## Load the demo data (idempotent: running it twice changes nothing)
-	$(MANAGE) seed_demo
+	@$(MANAGE) seed_demo
 
 run: install assets seed ## Start the demo: site, Celery worker and beat, fake Stripe (Ctrl-C stops all)
 	@$(MANAGE) demo_logins
-	@echo "Starting the site at http://127.0.0.1:8000/ (Wagtail admin at http://127.0.0.1:8000/admin/)"
-	$(BIN)/honcho --procfile Procfile.dev start
+	@$(BIN)/honcho --procfile Procfile.dev start
 
+# Without -Q the worker consumes every queue in CELERY_TASK_QUEUES, CELERY_QUEUE_SUFFIX included.
 worker: install ## Start a Celery worker on every queue (uses REDIS_URL when set)
-	$(BIN)/celery -A portal worker --loglevel=INFO -Q default,email,billing
+	$(BIN)/celery -A portal worker --loglevel=INFO
 
 beat: install ## Start Celery beat (the schedule is in portal/celery.py)
 	$(BIN)/celery -A portal beat --loglevel=INFO

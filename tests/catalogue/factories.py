@@ -29,7 +29,7 @@ def add_service(provider: ProviderPage, kind: str = "course", *, title: str = ""
     """A service page of the given kind under the provider, published (with a revision) unless asked not to."""
     model = PAGE_MODELS[kind]
     title = title or f"{provider.council.short_name} {kind} {model.objects.count() + 1}"
-    page = model(title=title, summary=fields.pop("summary", f"About {title}."), **fields)
+    page = model(title=title, summary=fields.pop("summary", f"About {title}."), live=publish, **fields)
     provider.add_child(instance=page)
     revision = page.save_revision()
     if publish:

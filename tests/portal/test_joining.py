@@ -1,9 +1,17 @@
 """Joining a school: searching, joining by verified email domain, asking, deciding, and every refusal."""
 
 import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
+import redis
+from celery import Celery
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -553,3 +561,82 @@ def test_the_same_request_sent_twice_at_once_is_kept_once(monkeypatch):
     )
     assert outcomes == ["duplicate_request", "ok"]
     assert JoinRequest.objects.filter(user=user, school=school, status=Status.PENDING).count() == 1
+
+
+# --- The email task on a real worker (PostgreSQL + Redis) ---------------------------------------------
+
+
+@pytest.fixture
+def email_worker(tmp_path):
+    """A `celery -A portal worker` on Redis, on queues unique to this test, using the test database.
+
+    It sends mail with Django's file backend into ``tmp_path/mail``, one file per message.
+    """
+    db = settings.DATABASES["default"]
+    suffix = f"_acc{uuid.uuid4().hex[:10]}"
+    mail_dir = tmp_path / "mail"
+    log_path = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        # django-environ drops the first slash of the path: four slashes make it absolute.
+        "EMAIL_URL": f"filemail:///{mail_dir}",
+        "CELERY_QUEUE_SUFFIX": suffix,
+    }
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        *("-A", "portal", "worker", "-Q", f"email{suffix}", "-n", f"accounts{suffix}@%h"),
+        *("--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"),
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    client = Celery("accounts-test-client", broker=os.environ["REDIS_URL"], backend=os.environ["REDIS_URL"])
+    try:
+        yield client, f"email{suffix}", mail_dir, log_path
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        leftovers = list(redis.Redis.from_url(os.environ["REDIS_URL"]).scan_iter(match=f"*{suffix}*"))
+        if leftovers:
+            redis.Redis.from_url(os.environ["REDIS_URL"]).delete(*leftovers)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_sends_the_approver_email_once_however_often_the_task_runs(email_worker):
+    """Through Redis, a worker emails the school's approver; the same task sent twice more sends nothing more."""
+    client, queue, mail_dir, log_path = email_worker
+    school = SchoolFactory(name="Worker Test School")
+    approver = SchoolMembershipFactory(school=school, role="approver").user
+    join_request = JoinRequestFactory(school=school)
+
+    results = [client.send_task(tasks.send_join_request_to_approvers.name, args=[join_request.pk], queue=queue)]
+    try:
+        assert results[0].get(timeout=60) == 1
+    except Exception:
+        pytest.fail(f"the worker did not send the email; its log:\n{log_path.read_text()}")
+    results += [
+        client.send_task(tasks.send_join_request_to_approvers.name, args=[join_request.pk], queue=queue)
+        for _ in range(2)
+    ]
+    assert [result.get(timeout=60) for result in results[1:]] == [0, 0]
+    for result in results:
+        result.forget()
+
+    files = list(mail_dir.iterdir())
+    assert len(files) == 1
+    message = files[0].read_text()
+    assert f"To: {approver.email}" in message and "Worker Test School" in message
+    assert SentEmail.objects.get().recipient == approver.email

@@ -8,6 +8,7 @@ approver yet, or one has left.
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Council, CouncilMembership, JoinRequest, School, SchoolMembership, SentEmail, User
@@ -99,6 +100,7 @@ class CouncilAdmin(admin.ModelAdmin):
     list_display = ["name", "la_code", "invoice_prefix", "email", "is_demo_data"]
     search_fields = ["name", "short_name", "la_code"]
     prepopulated_fields = {"slug": ["short_name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, chosen now
     inlines = [CouncilMembersInline]
 
 

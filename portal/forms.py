@@ -126,6 +126,7 @@ class SchoolSearchForm(GovukFormMixin, forms.Form):
         label="School name, URN or postcode",
         max_length=100,
         help_text="For example, Oakfield Primary, 124356 or ST16 2DH.",
+        error_messages={"required": "Enter a school name, URN or postcode."},
     )
 
     def __init__(self, *args, **kwargs):

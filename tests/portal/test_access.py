@@ -127,3 +127,39 @@ def test_dashboard_needs_signing_in_and_shows_only_ones_own(client, world):
     assert world["school"].name in html
     assert REQUESTER_EMAIL not in html and MEMBER_EMAIL not in html
     assert reverse("portal:school_members", args=[world["school"].urn]) not in html
+
+
+def test_partnership_admin_manages_accounts_and_roles_in_django_admin(client, world):
+    """The Django admin pages for users, schools, councils and memberships open for an admin, and for nobody else."""
+    school, member = world["school"], world["member"]
+    pages = [
+        reverse("admin:portal_user_changelist"),
+        reverse("admin:portal_user_add"),
+        reverse("admin:portal_user_change", args=[member.user.pk]),
+        reverse("admin:portal_school_changelist") + "?q=" + str(school.urn),
+        reverse("admin:portal_school_change", args=[school.pk]),
+        reverse("admin:portal_council_change", args=[school.council.pk]),
+        reverse("admin:portal_schoolmembership_changelist"),
+        reverse("admin:portal_councilmembership_add"),
+        reverse("admin:portal_joinrequest_changelist"),
+        reverse("admin:portal_sentemail_changelist"),
+    ]
+    client.force_login(world["people"]["admin"])
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+    for person in ("approver", "editor"):
+        client.force_login(world["people"][person])
+        for url in pages:
+            assert client.get(url).status_code == 302, (person, url)  # to the admin's sign-in page
+
+
+def test_admin_gives_a_council_role(client, world, councils):
+    """Council roles are given in the admin (no self-service): adding one makes the user a member of that council."""
+    user = world["people"]["booker"]
+    client.force_login(world["people"]["admin"])
+    response = client.post(
+        reverse("admin:portal_councilmembership_add"),
+        {"user": user.pk, "council": councils["shropshire"].pk, "role": "finance"},
+    )
+    assert response.status_code == 302
+    assert user.council_memberships.get().council == councils["shropshire"]

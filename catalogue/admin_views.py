@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.permissions import policy_registry
-from wagtail.snippets.views import snippets
+from wagtail.snippets.views import chooser, snippets
 
 from .access import managed_council_ids
 from .models import CourseDate, CourseDateStatus
@@ -129,3 +129,33 @@ class CourseDateCancelView(WagtailAdminTemplateMixin, TemplateView):
         course_date = cancel_course_date(course_date=self.object, user=request.user)
         messages.success(request, f"Course date '{course_date}' cancelled.")
         return redirect("catalogue_coursedate:list")
+
+
+class _ScopedChooserMixin:
+    """Choosers list only the user's councils' records, like the listings."""
+
+    def get_object_list(self):
+        policy = policy_registry.get_by_type(self.model_class)
+        return policy.instances_user_has_any_permission_for(self.request.user, ["add", "change", "delete", "view"])
+
+
+class ScopedChooseView(_ScopedChooserMixin, chooser.ChooseView):
+    pass
+
+
+class ScopedChooseResultsView(_ScopedChooserMixin, chooser.ChooseResultsView):
+    pass
+
+
+class ScopedChosenView(chooser.SnippetChosenView):
+    def get_object(self, pk):
+        obj = super().get_object(pk)
+        if not policy_registry.get_by_type(self.model_class).user_reaches(self.request.user, obj):
+            raise Http404("Not one of your council's records.")
+        return obj
+
+
+class ScopedSnippetChooserViewSet(chooser.SnippetChooserViewSet):
+    choose_view_class = ScopedChooseView
+    choose_results_view_class = ScopedChooseResultsView
+    chosen_view_class = ScopedChosenView

@@ -28,6 +28,7 @@ from .admin_views import (
     ScopedEditView,
     ScopedHistoryView,
     ScopedInspectView,
+    ScopedSnippetChooserViewSet,
     ScopedUsageView,
 )
 from .models import Category, CourseDate, CourseServicePage, PriceRule, ProviderPage, ServicePage, Venue
@@ -62,6 +63,7 @@ class CouncilScopedViewSet(SnippetViewSet):
     usage_view_class = ScopedUsageView
     history_view_class = ScopedHistoryView
     inspect_view_class = ScopedInspectView
+    chooser_viewset_class = ScopedSnippetChooserViewSet
     select_related: tuple[str, ...] = ()
 
     def get_queryset(self, request):

@@ -289,3 +289,35 @@ def test_service_edit_view_links_its_prices_and_dates(client, editors, records):
     assert f"{_url('price rule', 'add')}?service={course.pk}" in html
     assert _url("price rule", "edit", records["staffordshire"]["price rule"].pk) in html
     assert Decimal("120.00") == records["staffordshire"]["price rule"].amount
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["venue", "coursedate", "pricerule"])
+def test_choosers_offer_only_own_councils_records(client, editors, records, model):
+    """The snippet chooser lists only the editor's council's records and refuses to return another's."""
+    kind = {"venue": "venue", "coursedate": "course date", "pricerule": "price rule"}[model]
+    client.force_login(editors["shropshire"])
+    response = client.get(reverse(f"wagtailsnippetchoosers_catalogue_{model}:choose"))
+    assert response.status_code == 200
+    assert [item.pk for item in response.context["results"]] == [records["shropshire"][kind].pk]
+    own = reverse(f"wagtailsnippetchoosers_catalogue_{model}:chosen", args=[records["shropshire"][kind].pk])
+    theirs = reverse(f"wagtailsnippetchoosers_catalogue_{model}:chosen", args=[records["staffordshire"][kind].pk])
+    assert client.get(own).status_code == 200
+    assert client.get(theirs).status_code == 404
+
+
+@pytest.mark.django_db
+def test_categories_are_chosen_by_editors_but_managed_by_partnership_admins(client, editors, records):
+    """Editors tick categories on their pages but cannot open the category admin; a superuser can."""
+    from catalogue.models import Category
+    from portal.models import User
+
+    Category.objects.create(name="Safeguarding", slug="safeguarding")
+    client.force_login(editors["staffordshire"])
+    categories_url = reverse("wagtailsnippets_catalogue_category:list")
+    assert client.get(categories_url, HTTP_X_REQUESTED_WITH="XMLHttpRequest").status_code == 403
+    edit = client.get(reverse("wagtailadmin_pages:edit", args=[records["staffordshire"]["course"].pk]))
+    assert 'name="categories"' in edit.content.decode() and "Safeguarding" in edit.content.decode()
+
+    client.force_login(User.objects.create_superuser(email="admin@partnership.test", password="unused-password-1"))
+    assert client.get(categories_url).status_code == 200

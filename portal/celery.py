@@ -8,6 +8,7 @@ this file imports no app and the layering of DESIGN.md holds.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 
@@ -22,5 +23,29 @@ BEAT_SCHEDULE: dict = {
     "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
     # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
     "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
+    # Places held at checkout (15 min), for the approver (72 h) or for a card payment are freed when the hold
+    # runs out; a run that nobody picked up within the minute is replaced by the next one.
+    "bookings-release-expired-holds": {
+        "task": "bookings.tasks.release_expired_holds",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Waiting-list offers not answered within 48 h pass to the next school; free places on dates with people
+    # waiting are offered (the safety net for places freed without a signal). Every five minutes.
+    "bookings-expire-waiting-list-offers": {
+        "task": "bookings.tasks.expire_waiting_list_offers",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
+    # SLA buy-back: renewal offers as windows open, automatic renewals on their last day, ended terms expired.
+    "bookings-subscription-buyback": {
+        "task": "bookings.tasks.run_subscription_buyback",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Delegates' access and dietary needs are erased BOOKINGS_NEEDS_RETENTION_DAYS after the course (privacy notice).
+    "bookings-erase-delegate-needs": {
+        "task": "bookings.tasks.erase_delegate_needs",
+        "schedule": crontab(hour=3, minute=5),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

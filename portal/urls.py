@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.site_urls")),
     path("", include("catalogue.urls")),
+    path("bookings/", include("bookings.urls")),
     path("", include("billing.urls")),
 ]
 

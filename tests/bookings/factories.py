@@ -4,6 +4,7 @@ Self-contained on purpose (only committed catalogue and portal models), so the b
 on another app's test helpers.
 """
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -37,11 +38,29 @@ from tests.factories import SchoolFactory, SchoolMembershipFactory, UserFactory
 PAGE_MODELS = {"course": CourseServicePage, "subscription": SubscriptionServicePage, "one_off": OneOffServicePage}
 
 
+def home_page() -> HomePage:
+    """The portal's home page; rebuilt (with Wagtail's root, locale and default site) after a transactional
+    test's flush removed what the data migrations made."""
+    home = HomePage.objects.first()
+    if home:
+        return home
+    from wagtail.models import Locale, Page, Site
+
+    locale, _ = Locale.objects.get_or_create(language_code="en")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    home = HomePage(title="Services for schools", slug="home", locale=locale)
+    root.add_child(instance=home)
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "Portal"}
+    )
+    return home
+
+
 def catalogue_index() -> CatalogueIndexPage:
     index = CatalogueIndexPage.objects.first()
     if index:
         return index
-    home = HomePage.objects.first()
+    home = home_page()
     index = CatalogueIndexPage(title="Services for schools", slug="services")
     home.add_child(instance=index)
     return index
@@ -155,7 +174,10 @@ class SubscriptionFactory(DjangoModelFactory):
         model = Subscription
 
     school = factory.SubFactory(SchoolFactory)
-    term_start = factory.LazyFunction(lambda: date(timezone.localdate().year - 1, 4, 1))
+    # The financial year that contains today.
+    term_start = factory.LazyFunction(
+        lambda: date(timezone.localdate().year - (1 if timezone.localdate().month < 4 else 0), 4, 1)
+    )
     term_end = factory.LazyAttribute(lambda o: date(o.term_start.year + 1, 3, 31))
 
 
@@ -166,3 +188,61 @@ class WaitingListEntryFactory(DjangoModelFactory):
     school = factory.SubFactory(SchoolFactory)
     requested_by = factory.SubFactory(UserFactory)
     delegate_name = factory.Faker("name", locale="en_GB")
+
+
+_delegate_numbers = itertools.count(1)
+
+
+# --- A small world for basket, checkout and approval tests ------------------------------------------------
+
+
+class World:
+    """Oakfield Primary (a maintained Staffordshire school) with a booker and an approver, and services from two
+    councils: a Staffordshire course (£100, exempt), a Shropshire course (£150), a Staffordshire SLA (£1,200,
+    standard rated, on sale now) and a Worcestershire one-off day-rate service (£400 a day, standard rated)."""
+
+    def __init__(self, councils, *, capacity: int = 20):
+        self.councils = councils
+        self.staffs, self.shrops, self.worcs = (
+            councils["staffordshire"],
+            councils["shropshire"],
+            councils["worcestershire"],
+        )
+        self.school = SchoolFactory(name="Oakfield Primary School", la_code="860", la_name="Staffordshire")
+        self.booker = school_user(self.school, "booker", email="teacher@oakfield.example", full_name="Tess Teacher")
+        self.approver = school_user(self.school, "approver", email="sbm@oakfield.example", full_name="Sam Manager")
+        self.staffs_course = add_service(self.staffs, "course", title="Safeguarding Update", price=Decimal("100.00"))
+        self.staffs_date = add_course_date(self.staffs_course, capacity=capacity)
+        self.shrops_course = add_service(self.shrops, "course", title="Phonics in Practice", price=Decimal("150.00"))
+        self.shrops_date = add_course_date(self.shrops_course, capacity=capacity, days_ahead=40)
+        self.sla = add_service(
+            self.staffs,
+            "subscription",
+            title="HR Advice SLA",
+            price=Decimal("1200.00"),
+            vat_treatment="standard",
+            buyback_opens_days_before=365,
+        )
+        self.one_off = add_service(
+            self.worcs, "one_off", title="Curriculum Review", price=None, vat_treatment="standard", unit="day"
+        )
+        PriceRule.objects.create(service=self.one_off, kind="day_rate", amount=Decimal("400.00"))
+
+    def basket(self, user=None):
+        from bookings.services.basket import get_basket
+
+        return get_basket(school=self.school, owner=user or self.booker)
+
+    def add_place(self, course_date=None, user=None, **delegate):
+        from bookings.services.basket import add_course_place
+
+        n = next(_delegate_numbers)
+        return add_course_place(
+            basket=self.basket(user),
+            course_date=course_date or self.staffs_date,
+            delegate_name=delegate.get("name", f"Delegate {n}"),
+            delegate_email=delegate.get("email", f"delegate{n}@oakfield.example"),
+            delegate_role=delegate.get("role", "Teacher"),
+            access_needs=delegate.get("access_needs", ""),
+            dietary_needs=delegate.get("dietary_needs", ""),
+        )

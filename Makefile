@@ -17,13 +17,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-# pip's output goes to a log: it is shown (less the "... is ignored" and editable-build warnings that pip
-# and setuptools print on every install) only when the install fails, and the recipe fails with pip.
+# pip's output goes to a log, shown only when the install fails (pip and setuptools print "... is ignored"
+# and editable-build warnings on every install); the recipe fails with pip. flock keeps two make targets
+# started together (`make worker` and `make beat`) from running pip in the same .venv at once.
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing Python dependencies (log: $(VENV)/pip.log)"
-	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip > $(VENV)/pip.log 2>&1 \
-		&& $(PY) -m pip install $(PIP_QUIET) -e '.[dev]' >> $(VENV)/pip.log 2>&1 \
+	@flock $(VENV)/.install.lock sh -c '$(PY) -m pip install $(PIP_QUIET) --upgrade pip > $(VENV)/pip.log 2>&1 \
+		&& $(PY) -m pip install $(PIP_QUIET) -e ".[dev]" >> $(VENV)/pip.log 2>&1' \
 		|| { grep -v "is ignored" $(VENV)/pip.log | tail -n 40; exit 1; }
 	@touch $@
 

@@ -7,4 +7,4 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers billing's own Stripe event handlers (see billing.registry for how others add theirs).
-        from billing import webhook_handlers  # noqa: F401
+        from billing import payment_receivers, webhook_handlers  # noqa: F401

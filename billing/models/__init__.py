@@ -14,10 +14,16 @@ from .documents import (
     PaymentRoute,
 )
 from .events import StripeEvent
+from .ledger import DOCUMENT_ENTRY_TYPES, LedgerEntry, LedgerEntryType, LedgerError
 from .payments import Payment, PaymentStatus, Refund, RefundStatus
+from .reminders import REMINDER_STAGE_DAYS, OverdueReminder, ReminderStage
+from .remittances import RemittanceBatch, RemittanceRowStatus, RemittanceStatus
 from .sequences import DocumentType, InvoiceSequence
+from .settlements import PayoutStatus, Settlement
 
 __all__ = [
+    "DOCUMENT_ENTRY_TYPES",
+    "REMINDER_STAGE_DAYS",
     "BillingDocument",
     "CreditNote",
     "DocumentLine",
@@ -28,12 +34,22 @@ __all__ = [
     "InternalRecharge",
     "Invoice",
     "InvoiceSequence",
+    "LedgerEntry",
+    "LedgerEntryType",
+    "LedgerError",
+    "OverdueReminder",
     "Payment",
     "PaymentMethod",
     "PaymentRoute",
     "PaymentStatus",
+    "PayoutStatus",
     "Refund",
     "RefundStatus",
+    "ReminderStage",
+    "RemittanceBatch",
+    "RemittanceRowStatus",
+    "RemittanceStatus",
+    "Settlement",
     "StripeCustomer",
     "StripeEvent",
 ]

@@ -338,6 +338,13 @@ class DocumentPayment(models.Model):
                 condition=Q(card_payment__isnull=False),
                 name="card_payment_applied_once_per_document",
             ),
+            # A bank receipt is known by its reference, amount and date: the same line of a remittance or bank
+            # file uploaded twice (or typed in twice) is one payment, not two.
+            models.UniqueConstraint(
+                fields=["document", "reference", "amount_pence", "paid_on"],
+                condition=Q(card_payment__isnull=True) & ~Q(reference=""),
+                name="bank_receipt_recorded_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -105,6 +105,15 @@ class Refund(models.Model):
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     source_reference = models.CharField(max_length=100, blank=True, help_text="e.g. the credit note it pays out.")
+    # Whose income the refund comes out of: the council of the credit note it pays out. Without one, the refund
+    # is shared between the payment's councils in proportion to their shares (see billing.services.ledger).
+    council = models.ForeignKey(
+        "portal.Council", null=True, blank=True, on_delete=models.PROTECT, related_name="card_refunds"
+    )
+    credit_note = models.ForeignKey(
+        "billing.BillingDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="card_refunds"
+    )
+    succeeded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

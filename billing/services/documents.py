@@ -29,6 +29,7 @@ from billing.money import round_pence
 from billing.vat import VatTreatment, vat_label, vat_on_net, vat_rate
 from portal.models import Council, FundingRoute, School, User
 
+from .ledger import post_document, post_document_payment
 from .numbering import allocate_document_number
 
 ZERO_RATED = {VatTreatment.EXEMPT, VatTreatment.ZERO, VatTreatment.OUTSIDE_SCOPE}
@@ -220,6 +221,8 @@ def _create_document(
         )
         for position, line in enumerate(priced, start=1)
     )
+    # Same transaction as the document: the ledger never lags behind (or runs ahead of) what was issued.
+    post_document(document=document)
     return document
 
 
@@ -437,8 +440,16 @@ def record_document_payment(
         card_payment=card_payment,
         recorded_by=recorded_by,
     )
+    # A bank receipt is one payment however often its line is uploaded or typed (the database says so too).
+    same_receipt = document.payments.filter(reference=payment.reference, amount_pence=amount_pence, paid_on=paid_on)
+    if card_payment is None and payment.reference and same_receipt.exists():
+        raise ValidationError(
+            f"A payment of {amount_pence}p on {paid_on:%d/%m/%Y} with reference {payment.reference} "
+            f"is already recorded against {document.number}."
+        )
     payment.full_clean(validate_constraints=False)
     payment.save()
     document.amount_paid_pence += amount_pence
     _settle(document, on=paid_on)
+    post_document_payment(document_payment=payment)
     return payment

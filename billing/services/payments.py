@@ -22,7 +22,9 @@ from billing.models import Payment, PaymentStatus, StripeCustomer
 from billing.models.payments import SETTLED_STATUSES, can_transition
 from billing.registry import payment_hooks
 from billing.tasks import fetch_payment_fee
-from portal.models import School
+from portal.models import Council, School
+
+from .ledger import post_card_fee
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,10 @@ def _validate_shares(amount_pence: int, council_shares: Mapping[str, int]) -> di
         raise ValidationError("Each council's share must be a whole number of pence, not negative.")
     if sum(shares.values()) != amount_pence:
         raise ValidationError(f"Council shares add up to {sum(shares.values())}p, not the {amount_pence}p charged.")
+    unknown = set(shares) - set(Council.objects.filter(la_code__in=shares).values_list("la_code", flat=True))
+    if unknown:
+        # Each share is posted to its council's ledger when the money arrives: it must name a real council.
+        raise ValidationError(f"No council has the LA code {', '.join(sorted(unknown))}.")
     return shares
 
 
@@ -272,6 +278,12 @@ def record_payment_fee(*, payment: Payment, gateway: PaymentGateway | None = Non
     fee = (gateway or get_gateway()).payment_fee(payment.stripe_payment_intent_id)
     if fee is None:
         return payment
-    Payment.objects.filter(pk=payment.pk, fee_pence__isnull=True).update(fee_pence=fee, updated_at=timezone.now())
-    payment.refresh_from_db()
+    with transaction.atomic():
+        # The conditional update elects one writer: only the run that stored the fee posts it to the ledger.
+        stored = Payment.objects.filter(pk=payment.pk, fee_pence__isnull=True).update(
+            fee_pence=fee, updated_at=timezone.now()
+        )
+        payment.refresh_from_db()
+        if stored:
+            post_card_fee(payment=payment)
     return payment

@@ -11,11 +11,14 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from billing.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundTooLarge, get_gateway
-from billing.models import Payment, Refund, RefundStatus
+from billing.models import BillingDocument, DocumentType, Payment, Refund, RefundStatus
 from billing.tasks import submit_refund as submit_refund_task
+from portal.models import Council
 
+from .ledger import post_refund
 from .payments import record_payment_intent
 
 logger = logging.getLogger(__name__)
@@ -29,10 +32,29 @@ def refundable_pence(payment: Payment) -> int:
 
 @transaction.atomic
 def request_refund(
-    *, payment: Payment, amount_pence: int, reason: str, idempotency_key: str, source_reference: str = ""
+    *,
+    payment: Payment,
+    amount_pence: int,
+    reason: str,
+    idempotency_key: str,
+    source_reference: str = "",
+    credit_note: BillingDocument | None = None,
+    council: Council | None = None,
 ) -> Refund:
-    """Ask for (part of) a payment back; Stripe is called after commit. Idempotent by ``idempotency_key``."""
+    """Ask for (part of) a payment back; Stripe is called after commit. Idempotent by ``idempotency_key``.
+
+    ``credit_note`` (the credit the refund pays out) names the council whose income the refund comes out of;
+    ``council`` names it directly. With neither, the refund is shared by the payment's councils pro rata.
+    """
+    if credit_note is not None:
+        if credit_note.document_type != DocumentType.CREDIT_NOTE:
+            raise ValidationError(f"{credit_note} is not a credit note.")
+        if council is not None and council.pk != credit_note.council_id:
+            raise ValidationError("The refund's council must be the credit note's council.")
+        council = credit_note.council
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if council is not None and council.la_code not in payment.council_shares:
+        raise ValidationError(f"{council} had no share of this payment, so it cannot refund from it.")
     existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.payment_id != payment.pk or existing.amount_pence != amount_pence:
@@ -44,6 +66,21 @@ def request_refund(
         raise ValidationError("A refund must be a positive whole number of pence.")
     if not reason.strip():
         raise ValidationError("Say why the refund is made.")
+    if council is not None:
+        share = payment.council_shares[council.la_code]
+        asked_of_council = (
+            payment.refunds.filter(council=council)
+            .exclude(status=RefundStatus.FAILED)
+            .aggregate(total=Sum("amount_pence"))["total"]
+            or 0
+        )
+        if asked_of_council + amount_pence > share:
+            raise RefundTooLarge(
+                f"refund of {amount_pence}p from {council.la_code} on payment {payment.pk}; share {share}p, "
+                f"{asked_of_council}p already asked",
+                user_message=f"Only £{(share - asked_of_council) / 100:,.2f} of {council.short_name}'s share of this "
+                "payment can still be refunded.",
+            )
     remaining = refundable_pence(payment)
     if amount_pence > remaining:
         raise RefundTooLarge(
@@ -55,7 +92,9 @@ def request_refund(
         amount_pence=amount_pence,
         reason=reason.strip()[:300],
         idempotency_key=idempotency_key,
-        source_reference=source_reference,
+        source_reference=source_reference or (f"credit_note:{credit_note.pk}" if credit_note else ""),
+        council=council,
+        credit_note=credit_note,
     )
     refund.full_clean(validate_unique=False, validate_constraints=False)
     refund.save()
@@ -95,7 +134,9 @@ def submit_refund(*, refund_id: int, gateway: PaymentGateway | None = None) -> R
         if refund.status == RefundStatus.REQUESTED:
             refund.status = RefundStatus.SUCCEEDED
             refund.stripe_refund_id = result.id
-            refund.save(update_fields=["status", "stripe_refund_id", "updated_at"])
+            refund.succeeded_at = timezone.now()
+            refund.save(update_fields=["status", "stripe_refund_id", "succeeded_at", "updated_at"])
+            post_refund(refund=refund)
     # The payment's refunded amount comes from Stripe's own account of the intent, as for webhooks.
     record_payment_intent(intent=gateway.retrieve_payment(payment.stripe_payment_intent_id), payment=payment)
     return refund

@@ -12,7 +12,8 @@ from billing.registry import payment_hooks
 from billing.services.payments import refresh_payment, start_card_payment
 from billing.services.refunds import request_refund
 
-pytestmark = pytest.mark.django_db
+# Payments name their councils by LA code; billing posts their shares to the ledger, so the councils must exist.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("councils")]
 
 SHARES = {"860": 4_200, "893": 12_000}
 

@@ -9,7 +9,8 @@ from billing.registry import payment_hooks, stripe_event_handlers
 from billing.services.stripe_events import process_stripe_event
 from tests.billing.webhook_helpers import TEST_SECRET, event_with, payload, post_event, sign
 
-pytestmark = pytest.mark.django_db
+# Payments name their councils by LA code; billing posts their shares to the ledger, so the councils must exist.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("councils")]
 
 PI = "pi_3QaPortalPay0001"
 

@@ -16,6 +16,8 @@ from tests.billing.webhook_helpers import TEST_SECRET, payload, post_event
 
 PI = "pi_3QaPortalPay0001"
 DELIVERIES = 8
+# Payments name their councils by LA code; billing posts their shares to the ledger, so the councils must exist.
+pytestmark = pytest.mark.usefixtures("councils")
 
 
 @pytest.mark.postgres

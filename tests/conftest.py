@@ -40,10 +40,20 @@ def pytest_collection_modifyitems(config, items):
         if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)
         else f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
     }
+    # CI (.ci/run) sets PORTAL_REQUIRE_SERVICES: there a missing service is a broken set-up, not a reason to skip.
+    required = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+    missing = {}
     for item in items:
         for marker, reason in reasons.items():
             if reason and marker in item.keywords:
-                item.add_marker(pytest.mark.skip(reason=reason))
+                if required:
+                    missing[marker] = reason
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+    if missing:
+        raise pytest.UsageError(
+            "PORTAL_REQUIRE_SERVICES is set, but: " + "; ".join(f"{m} tests {r}" for m, r in sorted(missing.items()))
+        )
 
 
 @pytest.fixture

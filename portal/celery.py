@@ -21,6 +21,11 @@ BEAT_SCHEDULE: dict = {
     # Every minute, so that `make run` shows periodic work within a minute of starting.
     # A heartbeat nobody ran within the minute is stale: expire it rather than pile them up.
     "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
+    # The privacy notice keeps sign-in records for 90 days (portal/sign_in_records.py): a nightly sweep.
+    "portal-delete-old-sign-in-records": {
+        "task": "portal.tasks.delete_old_sign_in_records",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
     "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
     # Places held at checkout (15 min), for the approver (72 h) or for a card payment are freed when the hold

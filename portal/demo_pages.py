@@ -222,8 +222,9 @@ PRIVACY = InformationPageContent(
             "<p>Access needs and dietary requirements can reveal information about a person's health or "
             "religion, which the law treats as special category information. We only keep it if the delegate, "
             "or someone booking with their agreement, gives it to us. We use it only to make arrangements for "
-            "the course, and share it only with the trainer and the venue who need it. You can ask us to "
-            "remove it at any time.</p>"
+            "the course. In the portal only your school and the course administrators of the council running "
+            "the course can see it; they share it only with the trainer and the venue who need it. You can ask "
+            "us to remove it at any time.</p>"
         ),
         _h2("How long we keep it"),
         _p(
@@ -236,7 +237,7 @@ PRIVACY = InformationPageContent(
             "financial year they belong to, as the law requires for financial and VAT records.</li>"
             "<li><strong>Your account:</strong> until you ask us to close it. After that, we keep only what is "
             "in the records above, for the times above.</li>"
-            "<li><strong>Records of failed sign-in attempts:</strong> 90 days.</li>"
+            "<li><strong>Records of sign-ins and failed attempts to sign in:</strong> 90 days.</li>"
             "</ul>"
         ),
         _h2("Who we share it with"),
@@ -256,7 +257,9 @@ PRIVACY = InformationPageContent(
         ),
         _h2("Your rights"),
         _p(
-            "<p>You can ask us for a copy of the information we hold about you, and ask us to correct it, "
+            "<p>You can download a copy of the information the portal holds about you at any time from your "
+            'account (<a href="/bookings/your-data/">download your data</a>).</p>'
+            "<p>You can also ask us for a copy of the information we hold about you, and ask us to correct it, "
             "delete it, or stop or limit how we use it. Some of these rights depend on why we hold the "
             "information: for example, we cannot delete an invoice that the law tells us to keep. Email "
             '<a href="mailto:privacy@tricouncil.example">privacy@tricouncil.example</a> and we will reply '

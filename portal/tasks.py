@@ -7,7 +7,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from portal import memberships
+from portal import memberships, sign_in_records
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,14 @@ def heartbeat() -> str:
     cache.set("portal:heartbeat", now, timeout=None)
     logger.info("heartbeat %s", now)
     return now
+
+
+@shared_task(name="portal.tasks.delete_old_sign_in_records")
+def delete_old_sign_in_records() -> int:
+    """Delete sign-in records past the privacy notice's retention period (daily, from beat)."""
+    deleted = sign_in_records.delete_old_sign_in_records()
+    logger.info("deleted %d old sign-in records", deleted)
+    return deleted
 
 
 # Email tasks: each sends through portal.emails.send_email_once, so a retry or a duplicate sends nothing

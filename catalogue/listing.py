@@ -2,8 +2,9 @@
 
 The listing issues the same number of queries however many services and course dates exist: the options
 for the filter form (one query each), the search (one, when there is a search term), the count and the page
-of results (one each, with the next course date, its places left and the number of upcoming dates worked
-out by subqueries in the same SQL), and the categories of the services on that page (one prefetch).
+of results (one each; the next course date and the number of upcoming dates are aggregates in the same SQL),
+then, for the services on that page only, their categories and the places left on their next dates (one
+query each).
 ``tests/catalogue/test_listing_queries.py`` holds it to that with 10 and 500 services.
 
 Search goes through Wagtail's search backend (``wagtail.search.backends.database``), which uses PostgreSQL
@@ -24,8 +25,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Page as PaginatorPage
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Case, Count, Exists, F, IntegerField, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 from wagtail.search.query import PlainText
 
@@ -131,19 +132,22 @@ def _aware(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _date_conditions(*, filters: ServiceFilters, now: datetime, prefix: str = "") -> Q:
+    """Which course dates count: scheduled, from now on, inside the date range and in the town asked for."""
+    start = max(now, _aware(filters.date_from)) if filters.date_from else now
+    conditions = Q(**{f"{prefix}status": CourseDateStatus.SCHEDULED, f"{prefix}starts_at__gte": start})
+    if filters.date_to:
+        conditions &= Q(**{f"{prefix}starts_at__lt": _aware(filters.date_to + timedelta(days=1))})
+    if filters.town == ONLINE:
+        conditions &= Q(**{f"{prefix}venue__isnull": True})
+    elif filters.town:
+        conditions &= Q(**{f"{prefix}venue__town__iexact": filters.town})
+    return conditions
+
+
 def upcoming_dates(*, filters: ServiceFilters, now: datetime) -> QuerySet[CourseDate]:
     """Scheduled course dates from now on that meet the listing's date and town filters."""
-    start = now
-    if filters.date_from:
-        start = max(now, _aware(filters.date_from))
-    dates = CourseDate.objects.filter(status=CourseDateStatus.SCHEDULED, starts_at__gte=start)
-    if filters.date_to:
-        dates = dates.filter(starts_at__lt=_aware(filters.date_to + timedelta(days=1)))
-    if filters.town == ONLINE:
-        dates = dates.filter(venue__isnull=True)
-    elif filters.town:
-        dates = dates.filter(venue__town__iexact=filters.town)
-    return dates
+    return CourseDate.objects.filter(_date_conditions(filters=filters, now=now))
 
 
 def search_terms(query: str) -> str:
@@ -164,30 +168,27 @@ def search_ids(query: str) -> list[int]:
     return [hit.pk for hit in hits]
 
 
+# From a service to its course dates (through the course page's own table).
+DATES_OF_SERVICE = "courseservicepage__dates__"
+
+
 def services(*, filters: ServiceFilters, now: datetime | None = None, ids: list[int] | None = None) -> QuerySet:
     """Live, public services matching ``filters`` (all but the search term, which ``ids`` stands for),
-    annotated with their next date, its places left and their number of upcoming dates, in the asked order."""
+    annotated with their next date and number of upcoming dates, in the asked order.
+
+    The date figures are aggregates over one join to the dates (a single pass, grouped by service) rather
+    than a subquery per service, so sorting by date stays cheap however many services there are.
+    """
     now = now or timezone.now()
-    dates = upcoming_dates(filters=filters, now=now).filter(service_id=OuterRef("pk"))
-    first = dates.order_by("starts_at", "id")
+    counted = _date_conditions(filters=filters, now=now, prefix=DATES_OF_SERVICE)
     queryset = (
         ServicePage.objects.live()
         .public()
         .select_related("council")
         .only("id", "title", "url_path", "summary", "kind", "council__short_name", "council__slug")
         .annotate(
-            next_date=Subquery(first.values("starts_at")[:1]),
-            next_date_places_left=Subquery(
-                first.annotate(left=F("capacity") - F("places_taken")).values("left")[:1],
-                output_field=IntegerField(),
-            ),
-            upcoming_dates=Coalesce(
-                Subquery(
-                    dates.order_by().values("service_id").annotate(n=Count("id")).values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
+            next_date=Min(f"{DATES_OF_SERVICE}starts_at", filter=counted),
+            upcoming_dates=Count(f"{DATES_OF_SERVICE}id", filter=counted),
         )
     )
     if ids is not None:
@@ -207,8 +208,25 @@ def services(*, filters: ServiceFilters, now: datetime | None = None, ids: list[
             | ~Exists(Phase.objects.filter(services=OuterRef("pk")))
         )
     if filters.filters_dates:
+        dates = upcoming_dates(filters=filters, now=now).filter(service_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(dates))
     return _order(queryset, filters=filters, ids=ids)
+
+
+def places_left_on(*, service_ids: list[int], filters: ServiceFilters, now: datetime) -> dict[int, int]:
+    """Places left on each service's next counted date, for one page of services (one query)."""
+    if not service_ids:
+        return {}
+    rows = (
+        upcoming_dates(filters=filters, now=now)
+        .filter(service_id__in=service_ids)
+        .order_by("service_id", "starts_at", "id")
+        .values_list("service_id", "capacity", "places_taken")
+    )
+    left: dict[int, int] = {}
+    for service_id, capacity, taken in rows:
+        left.setdefault(service_id, max(capacity - taken, 0))
+    return left
 
 
 def _order(queryset: QuerySet, *, filters: ServiceFilters, ids: list[int] | None) -> QuerySet:
@@ -229,12 +247,14 @@ def listing_page(
     *, filters: ServiceFilters, page_number: int = 1, request=None, per_page: int = PER_PAGE, now=None
 ) -> ListingPage:
     """One page of the listing, ready for the template."""
+    now = now or timezone.now()
     ids = search_ids(filters.q) if filters.q else None
     queryset = services(filters=filters, now=now, ids=ids)
     paginator = Paginator(queryset, per_page)
     page = paginator.get_page(page_number)
     rows = list(page.object_list)
     categories = _categories_of([row.pk for row in rows])
+    places = places_left_on(service_ids=[row.pk for row in rows if row.next_date], filters=filters, now=now)
     kinds = dict(ServiceKind.choices)
     results = [
         ServiceResult(
@@ -247,7 +267,7 @@ def listing_page(
             kind_label=kinds.get(row.kind, row.kind),
             categories=categories.get(row.pk, []),
             next_date=row.next_date,
-            next_date_places_left=row.next_date_places_left,
+            next_date_places_left=places.get(row.pk),
             upcoming_dates=row.upcoming_dates,
         )
         for row in rows

@@ -9,4 +9,6 @@ app_name = "catalogue"
 urlpatterns = [
     # Under /services/ so the "Services" navigation item stays current; no council's slug is "whats-on".
     path("services/whats-on/", views.whats_on, name="whats_on"),
+    # The index page itself (a Wagtail page) through a whole-page cache for anonymous visitors.
+    path("services/", views.services_index, name="services_index"),
 ]

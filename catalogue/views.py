@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from wagtail.views import serve as wagtail_serve
 
 from catalogue.filters import SORTS, ListingFilterForm, WhatsOnFilterForm
 from catalogue.listing import council_options, filters_from, listing_options, listing_page
@@ -118,6 +120,32 @@ def listing_context(request: HttpRequest) -> dict:
             cache.set(key, cached, seconds)
     html, has_errors = cached
     return {"listing_html": html, "listing_has_errors": has_errors}
+
+
+def services_index(request: HttpRequest):
+    """/services/ for visitors who are not signed in: the whole page from the cache, else Wagtail serves it.
+
+    Wagtail's routing (site, page tree, privacy) costs more than the cached listing itself, so anonymous
+    GETs of the index are cached whole for ``LISTING_CACHE_SECONDS``, keyed by host and query string. A
+    visitor with a session (signed in, or holding a flash message) always gets a freshly served page, and a
+    response that sets a cookie (e.g. a page-privacy password form with its CSRF token) is never stored.
+    """
+    seconds = getattr(settings, "CATALOGUE_LISTING_CACHE_SECONDS", LISTING_CACHE_SECONDS)
+    cacheable = bool(seconds) and request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    key = f"catalogue:index-page:{LISTING_CACHE_VERSION}:{request.get_host()}:{_query_key(request.GET)}"
+    if cacheable:
+        content = cache.get(key)
+        if content is not None:
+            response = HttpResponse(content)
+            patch_vary_headers(response, ["Cookie"])
+            return response
+    response = wagtail_serve(request, request.path_info.lstrip("/"))
+    if cacheable and response.status_code == 200:
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        if not response.cookies:
+            cache.set(key, response.content, seconds)
+    return response
 
 
 def whats_on(request: HttpRequest):

@@ -253,3 +253,30 @@ def test_works_for_signed_in_users_without_leaking_them_into_the_cache(client, t
     text = client.get("/services/").text
     assert "cached@example.org" not in text
     assert "csrfmiddlewaretoken" not in text
+
+
+def test_anonymous_visitors_get_the_whole_page_from_the_cache(client, tree, django_assert_num_queries):
+    """A repeat anonymous visit to the same listing is served from the cache without touching the database."""
+    first = client.get("/services/?council=shropshire")
+    with django_assert_num_queries(0):
+        again = client.get("/services/?council=shropshire")
+    assert again.content == first.content
+    assert "Cookie" in again["Vary"]
+
+
+def test_signed_in_visitors_are_served_fresh_pages(client, tree):
+    """A signed-in visitor's page (with their Sign out link) is never served to, or from, the anonymous cache."""
+    from tests.factories import UserFactory
+
+    client.get("/services/")  # fills the anonymous cache
+    client.force_login(UserFactory())
+    signed_in = client.get("/services/").text
+    assert "Sign out" in signed_in
+    client.logout()
+    assert "Sign out" not in client.get("/services/").text
+
+
+def test_whats_on_and_provider_pages_are_not_shadowed(client, tree):
+    """Only /services/ itself goes through the index cache; pages below it are still Wagtail's."""
+    assert client.get("/services/whats-on/").status_code == 200
+    assert client.get("/services/no-such-council/").status_code == 404

@@ -8,3 +8,6 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Registers billing's own Stripe event handlers (see billing.registry for how others add theirs).
         from billing import payment_receivers, webhook_handlers  # noqa: F401
+        from billing.dashboard import register_sections
+
+        register_sections()

@@ -10,13 +10,17 @@ Rendering reads only the document's snapshots and lines, never the live council 
 years later says what the document said on the day it was issued.
 """
 
+import functools
+import threading
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 
 from billing.models import BillingDocument, DocumentStatus, DocumentType
 
 TEMPLATE = "billing/invoice_pdf.html"
+PDF_CACHE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,57 @@ def render_document_html(document: BillingDocument) -> str:
     return render_to_string(TEMPLATE, document_context(document))
 
 
-def render_document_pdf(document: BillingDocument) -> bytes:
-    """The document as PDF bytes (A4)."""
+@functools.cache
+def _url_fetcher():
+    # Documents embed everything they show, so nothing is fetched, ever: no protocol is allowed. Without this
+    # WeasyPrint would follow any URL a template or a snapshot came to contain, over the network, mid-request.
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=())
+
+
+_local = threading.local()
+
+
+def _font_config():
+    # One FontConfiguration per thread, reused: building one sets up a Pango font map and fontconfig (about 7 ms
+    # here), and a reused one keeps Pango's font-set cache warm. Per thread, because Pango font maps are not
+    # thread-safe (runserver and threaded servers render from several threads).
+    font_config = getattr(_local, "font_config", None)
+    if font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = _local.font_config = FontConfiguration()
+    return font_config
+
+
+def render_pdf(html: str) -> bytes:
+    """HTML (with its CSS inline) to PDF bytes, fetching nothing."""
     # Imported here: WeasyPrint pulls in Pango through cffi, which only PDF work needs to load.
     from weasyprint import HTML
 
-    return HTML(string=render_document_html(document)).write_pdf()
+    return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(font_config=_font_config())
+
+
+def render_document_pdf(document: BillingDocument) -> bytes:
+    """The document as PDF bytes (A4)."""
+    return render_pdf(render_document_html(document))
+
+
+def _cache_key(document: BillingDocument) -> str:
+    # The content never changes after issue; what can (status, payments, credits) moves updated_at.
+    stamp = document.updated_at.timestamp() if document.updated_at else 0
+    return f"billing:pdf:{document.pk}:{stamp:.6f}"
+
+
+def document_pdf(document: BillingDocument) -> bytes:
+    """The PDF a download serves: rendered once per state of the document, then served from the cache."""
+    key = _cache_key(document)
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_document_pdf(document)
+        cache.set(key, pdf, timeout=PDF_CACHE_SECONDS)
+    return pdf
 
 
 def document_filename(document: BillingDocument) -> str:

@@ -38,3 +38,18 @@ def fetch_payment_fee(payment_id: int) -> None:
     from billing.services.payments import record_payment_fee
 
     record_payment_fee(payment=Payment.objects.get(pk=payment_id))
+
+
+@shared_task(name="billing.remind_overdue_invoices")
+def remind_overdue_invoices() -> int:
+    """Daily: one reminder per overdue invoice per stage. Returns how many reminders were created."""
+    from billing.services.reminders import remind_overdue_invoices as remind
+
+    return len(remind())
+
+
+@shared_task(name="billing.send_overdue_reminder", autoretry_for=(OSError,), retry_backoff=30, max_retries=8)
+def send_overdue_reminder(reminder_id: int) -> int:
+    from billing.services.reminders import send_reminder_emails
+
+    return send_reminder_emails(reminder_id=reminder_id)

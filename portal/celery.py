@@ -28,6 +28,12 @@ BEAT_SCHEDULE: dict = {
     },
     # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
     "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
+    # Overdue invoices: one reminder per invoice per stage (due + 1, 14, 30 days), each morning.
+    "billing-remind-overdue-invoices": {
+        "task": "billing.remind_overdue_invoices",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     # Places held at checkout (15 min), for the approver (72 h) or for a card payment are freed when the hold
     # runs out; a run that nobody picked up within the minute is replaced by the next one.
     "bookings-release-expired-holds": {

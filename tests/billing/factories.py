@@ -36,3 +36,19 @@ def make_invoice(*, council, school, lines=None, **kwargs):
         lines=lines or [exempt_course(), standard_service(quantity=Decimal("2.5"), unit_net_pence=33_333)],
         **kwargs,
     )
+
+
+def people(*, school, council, other_school, other_council) -> dict:
+    """One user for every role that could ask for a billing page, keyed by a readable name (None: anonymous)."""
+    from tests.factories import CouncilMembershipFactory, SchoolMembershipFactory, UserFactory
+
+    cast = {"anonymous": None}
+    cast["booker"] = SchoolMembershipFactory(school=school, role="booker").user
+    cast["approver"] = SchoolMembershipFactory(school=school, role="approver").user
+    cast["other_school_booker"] = SchoolMembershipFactory(school=other_school, role="booker").user
+    cast["other_school_approver"] = SchoolMembershipFactory(school=other_school, role="approver").user
+    for role in ("finance", "editor", "course_admin"):
+        cast[role] = CouncilMembershipFactory(council=council, role=role).user
+        cast[f"other_council_{role}"] = CouncilMembershipFactory(council=other_council, role=role).user
+    cast["admin"] = UserFactory(is_superuser=True, is_staff=True)
+    return cast

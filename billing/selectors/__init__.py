@@ -1,0 +1,1 @@
+"""Reads of the billing app: who sees which documents, ledgers and settlements, and what they add up to."""

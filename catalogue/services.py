@@ -1,7 +1,9 @@
 """Writes on catalogue records that carry a business rule (course dates that people have booked)."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import ProtectedError
+from django.db.models.deletion import Collector
 from wagtail.log_actions import log
 
 from .events import course_date_cancelled
@@ -36,6 +38,16 @@ def deletion_refusal(course_date: CourseDate) -> str | None:
     if course_date.places_taken:
         places = "1 place is" if course_date.places_taken == 1 else f"{course_date.places_taken} places are"
         return f"This date cannot be deleted because {places} booked on it. Cancel the date instead."
+    # A date whose bookings were all cancelled has no places taken but still has a history (booking lines,
+    # invoices) that points at it with on_delete=PROTECT. Ask Django's deletion collector rather than naming
+    # the higher apps' models here: the catalogue must not import them.
+    try:
+        Collector(using=router.db_for_write(CourseDate), origin=course_date).collect([course_date])
+    except ProtectedError:
+        return (
+            "This date cannot be deleted because bookings were made on it, even if they are now cancelled. "
+            "Keep it as a record; cancel the date if it is not running."
+        )
     return None
 
 

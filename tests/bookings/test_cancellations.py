@@ -287,3 +287,18 @@ def test_the_cancel_page_is_404_to_strangers_and_403_to_a_colleague(client, worl
     assert client.post(url).status_code == 403
     line.refresh_from_db()
     assert line.status == LineStatus.BOOKED
+
+
+def test_cancelled_date_with_booking_history_cannot_be_deleted(world):
+    """A council-cancelled date has no places taken, but its cancelled bookings keep it from being deleted."""
+    from catalogue.services import CourseDateInUse, delete_course_date, deletion_refusal
+
+    line = _place(world)
+    course_date = CourseDate.objects.get(pk=line.course_date_id)
+    cancel_course_date(course_date=course_date)
+    course_date.refresh_from_db()
+    assert course_date.places_taken == 0
+    assert "bookings were made on it" in deletion_refusal(course_date)
+    with pytest.raises(CourseDateInUse):
+        delete_course_date(course_date=course_date)
+    assert CourseDate.objects.filter(pk=course_date.pk).exists()

@@ -1,10 +1,13 @@
 """Catalogue views: the listing inside the /services/ index page, and "What's on".
 
-Both are read-only GET pages for everyone, signed in or not; nothing on them depends on who is asking, which
-is why the listing's HTML can be cached (see ``listing_context``). Per-user prices live on service pages.
+Both are read-only GET pages for everyone, signed in or not, and nothing in their content depends on who is
+asking: anonymous visitors get them whole from the cache (``cached_for_anonymous``) and signed-in visitors a
+fresh page shell around the cached listing (``listing_context``). Editors' changes and bookings show within
+``LISTING_CACHE_SECONDS``. Per-user prices live on service pages, which are never cached.
 """
 
 import hashlib
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -122,32 +125,47 @@ def listing_context(request: HttpRequest) -> dict:
     return {"listing_html": html, "listing_has_errors": has_errors}
 
 
+def cached_for_anonymous(view):
+    """Serve a public page whole from the cache to visitors who are not signed in (for a minute at most).
+
+    Keyed by view, host and query string. A visitor with a session (signed in, or holding a flash message)
+    always gets a freshly rendered page, and a response that sets a cookie (e.g. a page-privacy password form
+    with its CSRF token) or is not a 200 is never stored.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        seconds = getattr(settings, "CATALOGUE_LISTING_CACHE_SECONDS", LISTING_CACHE_SECONDS)
+        cacheable = bool(seconds) and request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        key = f"catalogue:page:{LISTING_CACHE_VERSION}:{view.__name__}:{request.get_host()}:{_query_key(request.GET)}"
+        if cacheable:
+            content = cache.get(key)
+            if content is not None:
+                response = HttpResponse(content)
+                patch_vary_headers(response, ["Cookie"])
+                return response
+        response = view(request, *args, **kwargs)
+        if cacheable and response.status_code == 200:
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            if not response.cookies:
+                cache.set(key, response.content, seconds)
+        return response
+
+    return wrapper
+
+
+@cached_for_anonymous
 def services_index(request: HttpRequest):
-    """/services/ for visitors who are not signed in: the whole page from the cache, else Wagtail serves it.
+    """/services/, the Wagtail index page, through the anonymous page cache.
 
     Wagtail's routing (site, page tree, privacy) costs more than the cached listing itself, so anonymous
-    GETs of the index are cached whole for ``LISTING_CACHE_SECONDS``, keyed by host and query string. A
-    visitor with a session (signed in, or holding a flash message) always gets a freshly served page, and a
-    response that sets a cookie (e.g. a page-privacy password form with its CSRF token) is never stored.
+    visits skip it altogether; everyone else gets Wagtail's own serve (with the listing's HTML cached).
     """
-    seconds = getattr(settings, "CATALOGUE_LISTING_CACHE_SECONDS", LISTING_CACHE_SECONDS)
-    cacheable = bool(seconds) and request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
-    key = f"catalogue:index-page:{LISTING_CACHE_VERSION}:{request.get_host()}:{_query_key(request.GET)}"
-    if cacheable:
-        content = cache.get(key)
-        if content is not None:
-            response = HttpResponse(content)
-            patch_vary_headers(response, ["Cookie"])
-            return response
-    response = wagtail_serve(request, request.path_info.lstrip("/"))
-    if cacheable and response.status_code == 200:
-        if hasattr(response, "render") and not response.is_rendered:
-            response.render()
-        if not response.cookies:
-            cache.set(key, response.content, seconds)
-    return response
+    return wagtail_serve(request, request.path_info.lstrip("/"))
 
 
+@cached_for_anonymous
 def whats_on(request: HttpRequest):
     """Upcoming course dates of every council, with places left; filter by council and month."""
     now = timezone.now()

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from catalogue.whats_on import PER_PAGE, month_options, places_text
@@ -12,6 +13,13 @@ from tests.catalogue.listing_builders import catalogue_tree, course_date, servic
 pytestmark = pytest.mark.django_db
 
 URL = "/services/whats-on/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def rows(response) -> list[tuple[str, str]]:
@@ -116,3 +124,16 @@ def test_month_options_cover_a_year_from_this_month():
     assert [o.value for o in options][:3] == ["2026-11", "2026-12", "2027-01"]
     assert options[-1].value == "2027-10"
     assert options[2].label == "January 2027"
+
+
+def test_anonymous_visits_are_cached_for_a_minute(client, courses, django_assert_num_queries):
+    """A repeat anonymous visit is served from the cache; a booking shows once the cached copy expires."""
+    first = client.get(URL)
+    with django_assert_num_queries(0):
+        assert client.get(URL).content == first.content
+    from catalogue.models import CourseDate
+
+    CourseDate.objects.filter(service=courses["governors"], capacity=30).update(places_taken=30)
+    assert ("Chairing the governing board", "1 place left") in rows(client.get(URL))
+    cache.clear()  # what the 60-second expiry does
+    assert ("Chairing the governing board", "Full") in rows(client.get(URL))

@@ -25,6 +25,7 @@ from catalogue.models import CourseDate
 from catalogue.pricing import format_money
 from portal.access import is_partnership_admin, is_school_approver, is_school_member
 
+from ..events import booking_charges_reduced, send_on_commit
 from ..models import (
     HOLDING_STATUSES,
     Booking,
@@ -174,6 +175,7 @@ def cancel_line(*, line: BookingLine, by, reason: str = "") -> BookingLine:
         _end_subscription(line, now)
     _cancel_booking_if_empty(line.booking, by=by, reason="Every place on the booking was cancelled.")
     _enqueue("send_line_cancelled", line.pk)
+    send_on_commit(booking_charges_reduced, booking_id=line.booking_id)  # billing credits what is not charged
     return line
 
 
@@ -205,6 +207,7 @@ def waive_charge(*, line: BookingLine, by, reason: str) -> BookingLine:
     )
     record_event(line, by=by, reason=f"Cancellation charge of {format_money(charge)} waived: {reason}")
     _enqueue("send_charge_waived", line.pk)
+    send_on_commit(booking_charges_reduced, booking_id=line.booking_id)
     return line
 
 
@@ -249,6 +252,7 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
         entry.save(update_fields=["status", "updated_at"])
     for booking_id in sorted(bookings):
         _enqueue("send_course_date_cancelled", course_date.pk, booking_id)
+        send_on_commit(booking_charges_reduced, booking_id=booking_id)
     for entry in entries:
         _enqueue("send_waiting_list_closed", entry.pk)
     return [line.pk for line in lines]

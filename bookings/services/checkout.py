@@ -426,9 +426,11 @@ def confirm_booking(*, booking: Booking, by=None, reason: str = "") -> Booking:
         booking, BookingStatus.CONFIRMED, by=by, reason=reason, fields={"confirmed_at": now, "hold_expires_at": None}
     )
     _after_confirmation(booking)
-    from .. import tasks
+    from .. import events, tasks
 
     transaction.on_commit(lambda: tasks.send_booking_confirmation.delay(booking.pk))
+    # Billing issues the invoices, recharges or receipts (bookings never imports billing).
+    events.send_on_commit(events.booking_confirmed, booking_id=booking.pk)
     return booking
 
 

@@ -37,6 +37,7 @@ from catalogue.pricing import format_money
 from portal.access import is_school_approver, is_school_member, require_school_member
 from portal.models import SchoolRole
 
+from ..events import booking_charges_reduced, send_on_commit
 from ..models import (
     HOLDING_STATUSES,
     Booking,
@@ -388,6 +389,7 @@ def booking_confirmed(*, booking: Booking) -> int:
         )
         record_event(cancelled, reason=f"Cancellation charge of {format_money(charge)} dropped. {reason}")
         _enqueue("send_charge_waived", cancelled.pk)
+        send_on_commit(booking_charges_reduced, booking_id=cancelled.booking_id)
         dropped += 1
     return dropped
 

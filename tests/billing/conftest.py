@@ -1,4 +1,9 @@
-"""Billing fixtures: the local fake Stripe server (from tests/stripe_fake.py) and the in-memory gateway."""
+"""Billing fixtures: the local fake Stripe server (from tests/stripe_fake.py) and the in-memory gateway.
+
+Transactional tests here (``transaction=True``) also ask for ``serialized_rollback=True``: their closing flush then
+skips post_migrate, which would otherwise recreate content types that the browser tests' serialized rollback
+restores next, failing them with duplicate keys when both run in one session (as in CI).
+"""
 
 import pytest
 

@@ -146,7 +146,7 @@ def test_a_rolled_back_issue_leaves_no_gap(councils, academy):
     assert make_invoice(council=council, school=academy, issue_date=ISSUED).number == "SCC-2026-000001"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_allocating_a_number_outside_a_transaction_is_refused(councils):
     """A number taken outside the issuing transaction could be lost, so it is refused."""
     with pytest.raises(RuntimeError):

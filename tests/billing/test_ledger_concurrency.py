@@ -39,7 +39,7 @@ def _race(target) -> list[BaseException]:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_confirming_a_remittance_file_at_once_from_six_sessions_pays_once(councils):
     """Six simultaneous confirmations of one previewed file record each payment once."""
     council = councils["staffordshire"]
@@ -57,7 +57,7 @@ def test_confirming_a_remittance_file_at_once_from_six_sessions_pays_once(counci
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_card_payment_and_its_fee_are_posted_once_whoever_records_them(councils):
     """Six workers record the same succeeded intent and fetch its fee at once: one set of entries."""
     gateway = InMemoryGateway()

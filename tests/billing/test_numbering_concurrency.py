@@ -18,7 +18,7 @@ ISSUED = datetime.date(2026, 5, 11)
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_issuers_get_gapless_unique_numbers_per_council(councils):
     """Twelve threads with their own connections issue 72 invoices for two councils at once: no gaps, no dupes."""
     school = SchoolFactory(funding_route="academy")

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("councils")
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_duplicate_deliveries_store_and_handle_the_event_once(settings):
     """Eight simultaneous deliveries of one event (own connections): one row, handlers once, every answer 200."""
     settings.STRIPE_WEBHOOK_SECRET = TEST_SECRET
@@ -89,7 +89,7 @@ def processed(event_type: str, payment_intent_id: str) -> bool:
 
 
 @pytest.mark.stripe
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_localstripe_webhooks_reach_the_live_server_and_confirm_payments(
     live_server, localstripe, stripe_gateway, settings
 ):

@@ -10,6 +10,7 @@ from portal.models import Council
 
 from .access import managed_council_ids
 from .models import CourseServicePage, ServicePage, SubscriptionServicePage, Venue
+from .services import has_bookings
 
 
 def _service_label(service) -> str:
@@ -48,6 +49,11 @@ class CourseDateForm(CouncilScopedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._scope_services("service", CourseServicePage)
+        if self.instance.pk and "service" in self.fields and has_bookings(self.instance):
+            # Bookings snapshot the course (price, VAT, council, ledger codes); moving the date to another
+            # course would leave them describing something else. A disabled field ignores posted values.
+            self.fields["service"].disabled = True
+            self.fields["service"].help_text = "This date has bookings, so its course cannot be changed."
         self.fields["venue"].queryset = _in_councils(Venue.objects.order_by("town", "name"), self.council_ids)
         self.fields["venue"].empty_label = "Online (no venue)"
 

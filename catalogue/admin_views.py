@@ -7,6 +7,8 @@ so editing, deleting, copying, history and usage all behave the same for another
 
 from django.contrib import messages
 from django.contrib.admin.utils import quote
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -19,7 +21,14 @@ from wagtail.snippets.views import chooser, snippets
 
 from .access import managed_council_ids
 from .models import CourseDate, CourseDateStatus
-from .services import cancel_course_date, deletion_refusal
+from .services import (
+    CourseDateBusy,
+    CourseDateInUse,
+    cancel_course_date,
+    delete_course_date,
+    deletion_refusal,
+    lock_for_edit,
+)
 
 
 class CouncilScopedObjectMixin:
@@ -66,15 +75,57 @@ class ScopedCreateView(snippets.CreateView):
         return initial
 
 
+class CourseDateEditView(ScopedEditView):
+    """Validates and saves an edit with the date's row locked, so no booking moves ``places_taken`` meanwhile.
+
+    The date is re-read under the lock (``catalogue.services.lock_for_edit``) before the form is built: the
+    capacity check, the "course is fixed once booked" rule and the saved status all see the row as it is,
+    and a booking that wants a place waits for the edit to commit, then re-checks against the new capacity.
+    """
+
+    def post(self, request, *args, **kwargs):
+        try:
+            with transaction.atomic():
+                self.object = lock_for_edit(course_date=self.object)
+                return super().post(request, *args, **kwargs)
+        except CourseDateBusy as busy:
+            messages.error(request, busy.message)
+            return redirect(reverse("catalogue_coursedate:edit", args=(quote(self.object.pk),)))
+
+
 class CourseDateDeleteView(ScopedDeleteView):
-    """A booked date is never deleted: the editor is told why and sent to cancel it instead."""
+    """A booked date is never deleted: the editor is told why and sent to cancel it instead.
+
+    The check before the confirmation page is for the editor's sake; the delete itself goes through
+    ``catalogue.services.delete_course_date``, which checks again with the row locked.
+    """
+
+    def _refuse(self, reason: str):
+        messages.error(self.request, reason)
+        return redirect(reverse("catalogue_coursedate:cancel", args=(quote(self.object.pk),)))
 
     def dispatch(self, request, *args, **kwargs):
         reason = deletion_refusal(self.object)
         if reason:
-            messages.error(request, reason)
-            return redirect(reverse("catalogue_coursedate:cancel", args=(quote(self.object.pk),)))
+            return self._refuse(reason)
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        success_url = self.get_success_url()
+        success_message = self.get_success_message()
+        try:
+            delete_course_date(course_date=self.object, user=self.request.user)
+        except (CourseDateInUse, CourseDateBusy) as refusal:
+            return self._refuse(refusal.message)
+        except ProtectedError:
+            return self._refuse(
+                "This date cannot be deleted because bookings were made on it. Cancel the date instead."
+            )
+        messages.success(self.request, success_message)
+        hook_response = self.run_after_hook()
+        if hook_response is not None:
+            return hook_response
+        return redirect(success_url)
 
 
 class CourseDateIndexView(snippets.IndexView):

@@ -21,6 +21,7 @@ from .admin_forms import CourseDateForm, PriceRuleForm, VenueForm
 from .admin_views import (
     CourseDateCancelView,
     CourseDateDeleteView,
+    CourseDateEditView,
     CourseDateIndexView,
     ScopedCopyView,
     ScopedCreateView,
@@ -115,7 +116,10 @@ class CourseDateViewSet(CouncilScopedViewSet):
     search_fields = ["service__title", "trainer", "venue__name", "venue__town"]
     select_related = ("service", "venue", "council")
     index_view_class = CourseDateIndexView
+    edit_view_class = CourseDateEditView
     delete_view_class = CourseDateDeleteView
+    # No status field: a date is cancelled only through the Cancel date view (catalogue.services.
+    # cancel_course_date), which tells the bookings app so that every booking on it is cancelled too.
     edit_handler = ObjectList(
         [
             FieldPanel("service", widget=forms.Select),
@@ -123,7 +127,6 @@ class CourseDateViewSet(CouncilScopedViewSet):
             MultiFieldPanel([FieldPanel("venue"), FieldPanel("online_details")], heading="Where"),
             FieldRowPanel([FieldPanel("capacity"), FieldPanel("trainer")]),
             FieldRowPanel([FieldPanel("booking_opens_at"), FieldPanel("booking_closes_at")]),
-            FieldPanel("status"),
             FieldPanel("price_override"),
         ],
         base_form_class=CourseDateForm,

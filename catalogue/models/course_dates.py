@@ -5,7 +5,8 @@ or recreates a date, so bookings can point at dates safely (the bookings app's l
 
 ``places_taken`` belongs to the bookings app: it changes only there, inside the booking transaction, with the
 row locked (``select_for_update``) or by a conditional UPDATE, and the database refuses more places than the
-capacity (the check constraint below). Editors see it but never edit it.
+capacity (the check constraint below). Editors see it but never edit it, and saving an existing date never
+writes it (see ``save``), so an edit cannot undo a booking made since the date was read.
 """
 
 from django.core.exceptions import ValidationError
@@ -90,6 +91,15 @@ class CourseDate(models.Model):
     def save(self, *args, **kwargs):
         if self.service_id:
             self.council_id = self.service.council_id
+        if not self._state.adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            # An edit writes every column but places_taken: the count it read may already be stale (a booking
+            # took a place since), and writing it back would undo that booking. Bookings change it with their
+            # own conditional UPDATE; an explicit ``update_fields`` is taken as meant.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "places_taken"
+            ]
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -101,16 +111,26 @@ class CourseDate(models.Model):
             errors["online_details"] = "Choose a venue, or say how delegates join online."
         if self.service_id and self.venue_id and self.venue.council_id != self.service.council_id:
             errors["venue"] = "Choose one of the venues of the council that runs this course."
-        if self.capacity is not None and self.capacity < self.places_taken:
-            errors["capacity"] = (
-                f"{self.places_taken} places are already taken, so the capacity cannot be lower than that."
-            )
+        places_taken = self.current_places_taken()
+        if self.capacity is not None and self.capacity < places_taken:
+            errors["capacity"] = f"{places_taken} places are already taken, so the capacity cannot be lower than that."
         if self.booking_opens_at and self.booking_closes_at and self.booking_closes_at <= self.booking_opens_at:
             errors["booking_closes_at"] = "Booking must close after it opens."
         if self.booking_closes_at and self.starts_at and self.booking_closes_at > self.starts_at:
             errors["booking_closes_at"] = "Booking must close no later than the start of the course."
         if errors:
             raise ValidationError(errors)
+
+    def current_places_taken(self) -> int:
+        """Places taken as the database has them now (this instance's count may be older than a booking).
+
+        The admin's edit view holds the row lock while it validates and saves, so the count cannot move
+        between this check and the save.
+        """
+        if self._state.adding or self.pk is None:
+            return self.places_taken
+        current = type(self).objects.filter(pk=self.pk).values_list("places_taken", flat=True).first()
+        return self.places_taken if current is None else current
 
     @property
     def places_left(self) -> int:

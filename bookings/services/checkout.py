@@ -105,9 +105,12 @@ class LineSpec:
                 access_needs=item.delegate_access_needs,
                 dietary_needs=item.delegate_dietary_needs,
             )
+        # A course place's specific page came with the item (select_related course_date__service); the other
+        # kinds need their specific page (term dates, units), one query each.
+        service = item.course_date.service if item.kind == ItemKind.COURSE_PLACE else item.service.specific
         return cls(
             kind=item.kind,
-            service=item.service.specific,
+            service=service,
             quantity=item.quantity,
             course_date=item.course_date,
             term_start=item.term_start,
@@ -212,8 +215,16 @@ def create_booking(
 ) -> Booking:
     """Write a draft booking with held lines and take its course places, or raise ``CheckoutUnavailable``.
 
-    Everything happens in one transaction: on any problem nothing is written and no place is taken.
+    Everything happens in one transaction (a savepoint inside the caller's): on any problem nothing is
+    written and no place is taken, and a caller that catches ``CheckoutUnavailable`` can carry on.
     """
+    return _create_booking(school=school, booked_by=booked_by, specs=specs, hold_until=hold_until, by=by, reason=reason)
+
+
+def _create_booking(
+    *, school: School, booked_by, specs: list[LineSpec], hold_until: datetime, by=None, reason: str = ""
+) -> Booking:
+    # Runs inside the caller's transaction with no savepoint of its own (start_checkout's hot path).
     if not specs:
         raise ValidationError("There is nothing to book.")
     now = timezone.now()
@@ -283,7 +294,10 @@ def start_checkout(*, basket: Basket, user) -> Booking:
     if basket.owner_id != user.pk:
         raise ValidationError("This is not your basket.")
     require_school_member(user, basket.school)
-    items = list(basket.items.select_related("service", "course_date", "course_date__venue").order_by("id"))
+    items = list(
+        # Course places carry their specific page through the date; other kinds load theirs (from_item).
+        basket.items.select_related("course_date__venue", "course_date__service__council").order_by("id")
+    )
     if not items:
         raise ValidationError("Your basket is empty.")
     now = timezone.now()
@@ -294,6 +308,7 @@ def start_checkout(*, basket: Basket, user) -> Booking:
         )
         .filter(waiting_list_entries__isnull=True)
         .distinct()
+        .order_by()
         .prefetch_related("lines")
     )
     item_ids = sorted(item.pk for item in items)
@@ -304,7 +319,7 @@ def start_checkout(*, basket: Basket, user) -> Booking:
     with transaction.atomic():
         for draft in drafts:
             holds.cancel_open_booking(booking=draft, by=user, reason="Checkout started again.")
-        return create_booking(
+        return _create_booking(
             school=basket.school,
             booked_by=user,
             specs=[LineSpec.from_item(item) for item in items],

@@ -20,7 +20,7 @@ from catalogue.pricing import format_money
 from portal.forms_govuk import GovukFormMixin, GovukRadioSelect
 
 from .. import selectors
-from ..models import Booking, BookingStatus, LineStatus
+from ..models import Basket, Booking, BookingStatus, LineStatus
 from ..services import basket as basket_service
 from ..services import checkout
 from .basket import SCHOOL_PARAM, chosen_school, user_schools
@@ -34,8 +34,14 @@ def start(request):
     if not schools:
         raise Http404
     school = chosen_school(request, schools)
-    basket = basket_service.get_basket(school=school, owner=request.user)
+    # start_checkout checks the membership; no basket yet simply means an empty one.
+    basket = Basket.objects.filter(school=school, owner=request.user).first() or Basket(
+        school=school, owner=request.user
+    )
+    basket.school = school
     try:
+        if basket.pk is None:
+            raise ValidationError("Your basket is empty.")
         booking = checkout.start_checkout(basket=basket, user=request.user)
     except ValidationError as error:
         for message in error.messages:

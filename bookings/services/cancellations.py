@@ -45,6 +45,7 @@ from .holds import release_places, set_lock_timeout
 
 ZERO = Decimal("0.00")
 COUNCIL_CANCELLED_REASON = "The council cancelled this course date. There is no charge."
+LATE_CHARGE_DROPPED_REASON = "The council cancelled this course date, so there is no charge for cancelling the place."
 LIVE_LINE_STATUSES = (LineStatus.HELD, LineStatus.BOOKED, LineStatus.ATTENDED, LineStatus.NO_SHOW)
 
 
@@ -241,6 +242,7 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
     bookings = {line.booking_id: line.booking for line in lines}
     for booking in bookings.values():
         _cancel_booking_if_empty(booking, by=by, reason=COUNCIL_CANCELLED_REASON)
+    dropped = _drop_late_charges(course_date=course_date, by=by, now=now)
     entries = list(
         WaitingListEntry.objects.select_for_update()
         .filter(course_date=course_date, status__in=(WaitingStatus.WAITING, WaitingStatus.OFFERED))
@@ -252,10 +254,37 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
         entry.save(update_fields=["status", "updated_at"])
     for booking_id in sorted(bookings):
         _enqueue("send_course_date_cancelled", course_date.pk, booking_id)
+    for line in dropped:
+        _enqueue("send_charge_waived", line.pk)
+    for booking_id in sorted(set(bookings) | {line.booking_id for line in dropped}):
         send_on_commit(booking_charges_reduced, booking_id=booking_id)
     for entry in entries:
         _enqueue("send_waiting_list_closed", entry.pk)
     return [line.pk for line in lines]
+
+
+def _drop_late_charges(*, course_date: CourseDate, by, now: datetime) -> list[BookingLine]:
+    """Places cancelled late on a date the council then cancels cost nothing: the course no longer runs, so
+    the school owes nothing for having let its place go. Their charges are dropped with the reason."""
+    charged = list(
+        BookingLine.objects.select_for_update(of=("self",))
+        .filter(course_date=course_date, status=LineStatus.CANCELLED, cancellation_charge__gt=0)
+        .order_by("pk")
+    )
+    for line in charged:
+        charge = line.cancellation_charge
+        BookingLine.objects.filter(pk=line.pk).update(
+            cancellation_charge=ZERO,
+            charge_waived_by=by,
+            charge_waived_at=now,
+            charge_waived_reason=LATE_CHARGE_DROPPED_REASON,
+            updated_at=now,
+        )
+        line.cancellation_charge = ZERO
+        record_event(
+            line, by=by, reason=f"Cancellation charge of {format_money(charge)} dropped. {COUNCIL_CANCELLED_REASON}"
+        )
+    return charged
 
 
 def on_course_date_cancelled(sender, course_date, user=None, **kwargs) -> None:

@@ -255,6 +255,37 @@ def test_a_council_cancelling_a_date_cancels_every_line_free_and_tells_schools_d
     assert tasks.send_course_date_cancelled(course_date.pk, ours.booking_id) == 0
 
 
+def test_a_council_cancelling_a_date_drops_earlier_late_cancellation_charges(world, django_capture_on_commit_callbacks):
+    """A place cancelled late (full charge) costs nothing once the council cancels the date: the charge is
+    dropped in the same transaction, with the reason on the line and the audit trail, and the booker is told."""
+    course_date = add_course_date(world.staffs_course, capacity=3, days_ahead=5)
+    late = confirmed_place(school=world.school, user=world.approver, course_date=course_date)
+    free_line = confirmed_place(school=world.school, user=world.approver, course_date=course_date)
+    late = cancellations.cancel_line(line=late, by=world.approver)
+    assert late.cancellation_charge == Decimal("100.00")
+    other_date = add_course_date(world.staffs_course, capacity=3, days_ahead=6)
+    elsewhere = cancellations.cancel_line(
+        line=confirmed_place(school=world.school, user=world.approver, course_date=other_date), by=world.approver
+    )
+    editor = council_user(world.staffs, "editor")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_course_date(course_date=course_date, user=editor)
+    late.refresh_from_db()
+    assert late.cancellation_charge == Decimal("0.00")
+    assert late.charge_waived_at is not None and late.charge_waived_by == editor
+    assert "council cancelled this course date" in late.charge_waived_reason
+    event = StatusChange.objects.filter(line=late).order_by("pk").last()
+    assert "£100.00" in event.reason and "council cancelled" in event.reason and event.by == editor
+    free_line.refresh_from_db()
+    assert (free_line.status, free_line.cancellation_charge) == (LineStatus.CANCELLED, Decimal("0.00"))
+    elsewhere.refresh_from_db()
+    assert elsewhere.cancellation_charge == Decimal("100.00")  # another date's charge stays
+    assert any(
+        m.to == [late.booking.booked_by.email] and "No charge for your cancellation" in m.subject for m in mail.outbox
+    )
+
+
 # --- The page -----------------------------------------------------------------------------------------
 
 
@@ -301,4 +332,23 @@ def test_cancelled_date_with_booking_history_cannot_be_deleted(world):
     assert "bookings were made on it" in deletion_refusal(course_date)
     with pytest.raises(CourseDateInUse):
         delete_course_date(course_date=course_date)
+    assert CourseDate.objects.filter(pk=course_date.pk).exists()
+
+
+def test_cancelled_date_with_booking_history_keeps_its_course_and_is_not_deleted_from_the_admin(client, world):
+    """After the council cancelled a booked date (no places taken any more), the admin edit form shows its
+    course fixed and the admin delete answers with the editor's message, never a server error."""
+    from django.contrib.messages import get_messages
+
+    line = _place(world)
+    course_date = CourseDate.objects.get(pk=line.course_date_id)
+    cancel_course_date(course_date=course_date)
+    assert CourseDate.objects.get(pk=course_date.pk).places_taken == 0
+    client.force_login(council_user(world.staffs, "editor"))
+    form = client.get(reverse("catalogue_coursedate:edit", args=[course_date.pk])).context["form"]
+    assert form.fields["service"].disabled
+    response = client.post(reverse("catalogue_coursedate:delete", args=[course_date.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("catalogue_coursedate:cancel", args=[course_date.pk])
+    assert "bookings were made on it" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert CourseDate.objects.filter(pk=course_date.pk).exists()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing.views import card, documents, finance, remittances, settlements
+from billing.views import card, documents, finance, finance_tasks, pay_booking, remittances, settlements
 from billing.webhooks import stripe_webhook
 
 app_name = "billing"
@@ -21,8 +21,19 @@ urlpatterns = [
     path("billing/documents/<int:pk>/pay/setup/", card.pay_setup, name="pay_setup"),
     path("billing/documents/<int:pk>/pay/charge/", card.pay_charge, name="pay_charge"),
     path("billing/documents/<int:pk>/pay/complete/", card.pay_complete, name="pay_complete"),
+    # A booking's card payment (billing-3): its page and the JSON steps of its script, and the invoice fallback
+    path("billing/bookings/<str:reference>/pay/", pay_booking.pay_booking, name="pay_booking"),
+    path("billing/bookings/<str:reference>/documents/", pay_booking.pay_booking, name="booking_documents"),
+    path("billing/bookings/<str:reference>/pay/setup/", pay_booking.pay_setup, name="pay_booking_setup"),
+    path("billing/bookings/<str:reference>/pay/charge/", pay_booking.pay_charge, name="pay_booking_charge"),
+    path("billing/bookings/<str:reference>/pay/complete/", pay_booking.pay_complete, name="pay_booking_complete"),
+    path("billing/bookings/<str:reference>/pay/by-invoice/", pay_booking.pay_by_invoice, name="pay_booking_by_invoice"),
     # Council finance
     path("billing/finance/", finance.finance_home, name="finance"),
+    path("billing/finance/tasks/", finance_tasks.partnership_tasks, name="partnership_tasks"),
+    path("billing/finance/tasks/<int:pk>/", finance_tasks.task_detail, name="finance_task"),
+    path("billing/finance/tasks/<int:pk>/retry-refund/", finance_tasks.retry_refund, name="finance_task_retry_refund"),
+    path(COUNCIL + "tasks/", finance_tasks.council_tasks, name="finance_tasks"),
     path(COUNCIL, finance.council_documents, name="council_documents"),
     path(COUNCIL + "ledger/", finance.ledger, name="ledger"),
     path(COUNCIL + "ledger.csv", finance.ledger_csv, name="ledger_csv"),

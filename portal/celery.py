@@ -28,6 +28,13 @@ BEAT_SCHEDULE: dict = {
     },
     # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
     "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
+    # Bookings whose lines changed in the last two days are billed again, in case a signal or task was lost
+    # (billing.services.booking_sweep); billing a booking that needs nothing issues nothing.
+    "billing-sweep-booking-billing": {
+        "task": "billing.sweep_booking_billing",
+        "schedule": 900.0,
+        "options": {"expires": 850},
+    },
     # Overdue invoices: one reminder per invoice per stage (due + 1, 14, 30 days), each morning.
     "billing-remind-overdue-invoices": {
         "task": "billing.remind_overdue_invoices",

@@ -14,6 +14,7 @@ from .documents import (
     PaymentRoute,
 )
 from .events import StripeEvent
+from .finance_tasks import FinanceTask, FinanceTaskKind, FinanceTaskStatus
 from .ledger import DOCUMENT_ENTRY_TYPES, LedgerEntry, LedgerEntryType, LedgerError
 from .payments import Payment, PaymentStatus, Refund, RefundStatus
 from .reminders import REMINDER_STAGE_DAYS, OverdueReminder, ReminderStage
@@ -30,6 +31,9 @@ __all__ = [
     "DocumentPayment",
     "DocumentStatus",
     "DocumentType",
+    "FinanceTask",
+    "FinanceTaskKind",
+    "FinanceTaskStatus",
     "ImmutableDocumentError",
     "InternalRecharge",
     "Invoice",

@@ -130,6 +130,14 @@ class BillingDocument(models.Model):
                 | (~Q(document_type=DocumentType.CREDIT_NOTE) & Q(credited_document__isnull=True)),
                 name="credit_note_refers_to_document",
             ),
+            # A booking is billed once per providing council ("booking:<ref>:council:<la code>"; see
+            # billing.services.bookings): a retried or duplicated task can never issue a second invoice or recharge.
+            # Credit notes copy their invoice's reference, so they are left out.
+            models.UniqueConstraint(
+                fields=["source_reference"],
+                condition=Q(source_reference__startswith="booking:") & ~Q(document_type=DocumentType.CREDIT_NOTE),
+                name="one_document_per_booking_council",
+            ),
         ]
         indexes = [models.Index(fields=["council", "document_type", "issue_date"])]
 

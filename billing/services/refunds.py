@@ -18,6 +18,7 @@ from billing.models import BillingDocument, DocumentType, Payment, Refund, Refun
 from billing.tasks import submit_refund as submit_refund_task
 from portal.models import Council
 
+from .finance_tasks import open_task_for_failed_refund
 from .ledger import post_refund
 from .payments import record_payment_intent
 
@@ -124,10 +125,14 @@ def submit_refund(*, refund_id: int, gateway: PaymentGateway | None = None) -> R
         raise  # the task retries with backoff, with the same idempotency key
     except PaymentError as error:
         logger.warning("refund %s refused: %s", refund.pk, error)
-        Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
-            status=RefundStatus.FAILED, failure_message=str(error)[:500]
-        )
-        refund.refresh_from_db()
+        with transaction.atomic():
+            failed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(
+                status=RefundStatus.FAILED, failure_message=str(error)[:500]
+            )
+            refund.refresh_from_db()
+            if failed:
+                # The school is still owed the money: finance sees a task until they settle it another way.
+                open_task_for_failed_refund(refund=refund)
         return refund
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)

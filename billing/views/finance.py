@@ -18,6 +18,7 @@ from billing.forms import MonthForm
 from billing.models import DocumentStatus, DocumentType, LedgerEntry, LedgerEntryType
 from billing.money import from_pence
 from billing.selectors import documents as selectors
+from billing.selectors.finance_tasks import open_task_count
 from billing.selectors.settlements import month_bounds, settlement_statement
 from portal.access import council_member_required, is_partnership_admin
 from portal.models import CouncilRole
@@ -62,6 +63,7 @@ def finance_home(request):
                 .count(),
                 "last_month": last_month,
                 "last_month_owed": settlement_statement(council=council, month=last_month).owed_pence,
+                "open_tasks": open_task_count(council=council),
             }
         )
     return render(

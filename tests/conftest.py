@@ -5,6 +5,7 @@ Where one is missing they are skipped with the reason (pytest's ``-ra`` prints i
 `make test` works on a bare machine and CI, which has all three, runs everything.
 """
 
+import io
 import os
 import shutil
 import socket
@@ -71,36 +72,91 @@ def _is_transactional(item) -> bool:
     return flagged or "transactional_db" in names or "live_server" in names
 
 
+# The rows data migrations made (Wagtail's root page and site, the home page, content types...), serialized
+# once per session, and the database blocker to restore them with: see the hook and fixture below.
+_MIGRATION_ROWS: dict = {}
+
+
+def _serialize_migration_rows(connection) -> str:
+    """Django's serialize_db_to_string, but content types first.
+
+    Wagtail's page and task models look their content type up when they are built, creating it if missing;
+    loaded in Django's order (contenttypes comes late in INSTALLED_APPS) that creates content types under new
+    ids, and the saved ones then collide with them.
+    """
+    from django.apps import apps
+    from django.core import serializers
+    from django.db import router
+    from django.db.migrations.loader import MigrationLoader
+
+    migrated = MigrationLoader(connection).migrated_apps
+    configs = [config for config in apps.get_app_configs() if config.models_module and config.label in migrated]
+    configs.sort(key=lambda config: config.label != "contenttypes")  # stable: the rest keep Django's order
+
+    def objects():
+        for config in configs:
+            for model in config.get_models():
+                if model._meta.can_migrate(connection) and router.allow_migrate_model(connection.alias, model):
+                    yield from model._base_manager.using(connection.alias).order_by(model._meta.pk.name).iterator()
+
+    out = io.StringIO()
+    serializers.serialize("json", objects(), indent=None, stream=out)
+    return out.getvalue()
+
+
+def _restore_migration_rows() -> None:
+    """Empty every table, then put back exactly the rows the migrations made (same primary keys)."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    with _MIGRATION_ROWS["blocker"].unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, reset_sequences=False, verbosity=0)
+        connection.creation.deserialize_db_from_string(_MIGRATION_ROWS["rows"])
+        # The rows came back with their own ids; move each id sequence past them (as loaddata does), or the
+        # next row a test or a migration creates would be given an id already taken.
+        models = apps.get_models(include_auto_created=True)
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+    # A flush with post_migrate made (and cached) content types under other ids.
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _migration_rows_outlive_transactional_tests(request):
-    """Put back, at the end of the session, the rows data migrations made (Wagtail's root and site, the home page).
+    """Every test starts from the rows data migrations made, transactional tests (``live_server`` ...) included.
 
-    A transactional test (``transaction=True``, ``live_server``) ends by flushing every table. pytest-django runs
-    those tests last, so within a session nothing else notices; but with ``--reuse-db`` the next session would
-    start on an empty database. The rows are serialized before the first test and restored after the last.
+    A transactional test ends by flushing every table, and then Django's post_migrate signal makes content types
+    and permissions again under new ids. pytest-django runs those tests last, but each one would leave the next
+    an empty database (no home page), make a later serialized-rollback test collide with the new content types,
+    and, with ``--reuse-db``, hand the next session an empty database. So the rows are serialized before the
+    first test and put back after each transactional test (``pytest_runtest_teardown``) and at the end.
     """
     if not any(_is_transactional(item) for item in request.session.items):
         yield
         return
     request.getfixturevalue("django_db_setup")
     blocker = request.getfixturevalue("django_db_blocker")
-    from django.core.management import call_command
     from django.db import connection
 
     with blocker.unblock():
-        saved = getattr(connection, "_test_serialized_contents", None) or connection.creation.serialize_db_to_string()
+        rows = _serialize_migration_rows(connection)
+    _MIGRATION_ROWS.update(rows=rows, blocker=blocker)
     yield
-    with blocker.unblock():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-        connection.creation.deserialize_db_from_string(saved)
-        # The rows come back with their ids but PostgreSQL's sequences stay where flush reset them (1): the
-        # next session's first insert into such a table (a content type, a page) would collide.
-        from django.apps import apps
-        from django.core.management.color import no_style
+    _restore_migration_rows()
+    _MIGRATION_ROWS.clear()
 
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True)):
-                cursor.execute(statement)
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    # After the last test the session fixture above restores (the database is being torn down with it).
+    if nextitem is not None and _MIGRATION_ROWS and _is_transactional(item):
+        _restore_migration_rows()
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ mark the module ``pytestmark = pytest.mark.browser`` so it skips, saying why, wh
 
 - The browser is Debian's ``/usr/bin/chromium`` (``CHROMIUM_PATH``), started with ``executable_path``:
   ``playwright install`` cannot download browsers on these machines.
-- Every test gets a transactional database with serialized rollback: the live server runs in another thread
-  and only sees committed rows, and the rows the data migrations made (Wagtail's root, the home page) are
-  restored before each test.
+- Every test gets a transactional database: the live server runs in another thread and only sees committed
+  rows. Each test starts from the rows the data migrations made (Wagtail's root, the home page), which
+  tests/conftest.py puts back after every transactional test.
 - No request may leave the machine: every request the page makes is recorded (``request_log``), one to any
   host other than the live server (or the local fake Stripe on 127.0.0.1) is aborted, and the test fails at
   teardown; so it does when the Content Security Policy blocked something (an inline script, say).
@@ -46,7 +46,7 @@ def playwright_instance(django_db_setup, django_db_blocker):
     # Between its calls, Playwright's sync API marks an asyncio loop as running in this thread. Django then
     # (1) refuses database calls from "async" code unless DJANGO_ALLOW_ASYNC_UNSAFE is set, and (2) keeps its
     # connections per context rather than per thread, so tests get new connection objects, without the rows
-    # serialized at set-up that serialized rollback restores. Both are put right here, for the session.
+    # serialized at set-up that a serialized_rollback=True test restores. Both are put right here.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with django_db_blocker.unblock():
@@ -90,7 +90,7 @@ def request_log() -> RequestLog:
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db, django_db_serialized_rollback, request_log) -> Iterator:
+def page(browser, live_server, transactional_db, request_log) -> Iterator:
     """A new browser page whose relative URLs go to the live server; it may not reach any other machine."""
     context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)

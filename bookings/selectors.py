@@ -46,8 +46,24 @@ def active_subscription_service_ids(school_id: int, *, on=None) -> frozenset[int
 # --- Baskets ------------------------------------------------------------------------------------------
 
 
-def basket_items(*, basket: Basket) -> QuerySet[BasketItem]:
-    return basket.items.select_related("service", "service__council", "course_date", "course_date__venue")
+def basket_items(*, basket: Basket) -> list[BasketItem]:
+    """The basket's items, each with its specific service page loaded (``item.specific_service``), in a fixed
+    number of queries: course pages come with their dates, the other kinds in one query per kind."""
+    from catalogue.models import OneOffServicePage, SubscriptionServicePage
+
+    items = list(
+        basket.items.select_related("service__council", "course_date__venue", "course_date__service").order_by(
+            "added_at", "id"
+        )
+    )
+    pages: dict[int, object] = {}
+    for model, kind in ((SubscriptionServicePage, "subscription"), (OneOffServicePage, "one_off")):
+        ids = {item.service_id for item in items if item.kind == kind}
+        if ids:
+            pages.update({page.pk: page for page in model.objects.filter(pk__in=ids)})
+    for item in items:
+        item.specific_service = item.course_date.service if item.course_date_id else pages.get(item.service_id)
+    return items
 
 
 @dataclass

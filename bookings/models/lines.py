@@ -62,8 +62,9 @@ class BookingLine(models.Model):
     price_explanation = models.TextField(blank=True)
     cost_centre = models.CharField(max_length=20)
     income_code = models.CharField(max_length=20)
-    # The net price the basket showed, so checkout can say "the price has changed since you added it".
+    # The price the basket showed, so checkout can say "the price has changed since you added it" (net or VAT).
     basket_net = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    basket_gross = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     source_item = models.ForeignKey(
         "bookings.BasketItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="booking_lines"
     )

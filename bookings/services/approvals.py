@@ -54,7 +54,12 @@ def approve_booking(*, booking: Booking, approver) -> Booking:
     now = timezone.now()
     Booking.objects.filter(pk=booking.pk).update(approved_by=approver, approved_at=now, declined_reason="")
     booking.approved_by, booking.approved_at = approver, now
-    finish_booking(booking=booking, by=approver, reason=f"Approved by {approver.get_full_name() or approver.email}.")
+    finish_booking(
+        booking=booking,
+        by=approver,
+        reason=f"Approved by {approver.get_full_name() or approver.email}.",
+        after_approval=True,
+    )
     from .. import tasks
 
     transaction.on_commit(lambda: tasks.send_approval_outcome.delay(booking.pk))

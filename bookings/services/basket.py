@@ -236,13 +236,28 @@ def remove_item(*, basket: Basket, item_id: int) -> None:
 
 
 def item_description(item: BasketItem) -> str:
-    """How an item reads in the basket and on the booking line."""
+    """How an item reads in the basket and on the booking line (uses ``item.specific_service`` when loaded)."""
     if item.kind == ItemKind.COURSE_PLACE:
         return describe_course_place(course_date=item.course_date, delegate_name=item.delegate_name)
+    service = getattr(item, "specific_service", None) or item.service.specific
     if item.kind == ItemKind.SUBSCRIPTION:
-        return describe_subscription(service=item.service.specific, term_start=item.term_start)
-    return describe_one_off(service=item.service.specific, quantity=item.quantity)
+        return describe_subscription(service=service, term_start=item.term_start)
+    return describe_one_off(service=service, quantity=item.quantity)
 
 
-def price_change_message(*, was: Decimal, now: Decimal) -> str:
-    return f"The price has changed from {format_money(was)} to {format_money(now)} since you added this."
+def price_change_message(
+    *, was: Decimal | None, now: Decimal, was_gross: Decimal | None = None, now_gross: Decimal | None = None
+) -> str:
+    """What checkout says about a price that changed since the item was added (net, and the total if VAT moved)."""
+    net_changed = was is not None and was != now
+    # The total with VAT is worth a mention only when the VAT itself changed, not merely with the net.
+    gross_changed = (
+        was is not None and was_gross is not None and now_gross is not None and (was_gross - was) != (now_gross - now)
+    )
+    net_words = f"from {format_money(was)} to {format_money(now)}" if net_changed else ""
+    gross_words = f"from {format_money(was_gross)} to {format_money(now_gross)}" if gross_changed else ""
+    if net_changed and gross_changed:
+        return f"The price has changed {net_words} (with VAT {gross_words}) since you added this."
+    if gross_changed:
+        return f"The price with VAT has changed {gross_words} since you added this."
+    return f"The price has changed {net_words} since you added this."

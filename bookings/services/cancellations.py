@@ -127,6 +127,20 @@ def _lock_line(line: BookingLine) -> BookingLine:
     )
 
 
+def _lock_in_order(line: BookingLine) -> None:
+    """Lock the line's course date, then its booking, before the line itself.
+
+    The same order as a council cancelling a date (the catalogue locks the date, then this module locks its
+    bookings and lines): two such transactions on one date queue up instead of deadlocking.
+    """
+    course_date_id, booking_id = (
+        BookingLine.objects.filter(pk=line.pk).values_list("course_date_id", "booking_id").get()
+    )
+    if course_date_id:
+        CourseDate.objects.select_for_update().filter(pk=course_date_id).values_list("pk", flat=True).first()
+    Booking.objects.select_for_update().filter(pk=booking_id).values_list("pk", flat=True).first()
+
+
 def _cancel_booking_if_empty(booking: Booking, *, by, reason: str) -> None:
     """A booking none of whose lines is live any more is cancelled too (its history stays)."""
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.COMPLETED):
@@ -154,6 +168,7 @@ def cancel_line(*, line: BookingLine, by, reason: str = "") -> BookingLine:
     subscriber price; the booker and the delegate are told by email.
     """
     set_lock_timeout()
+    _lock_in_order(line)
     line = _lock_line(line)
     if not may_cancel_line(by, line):
         raise PermissionDenied("You cannot cancel this booking.")
@@ -225,6 +240,15 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
     commit, each school (booker and approvers) and each delegate is told.
     """
     set_lock_timeout()
+    # Lock order: the date (locked by the catalogue's cancelling transaction, and here again to be sure), the
+    # bookings in id order, then the lines; cancel_line takes the same order (_lock_in_order).
+    CourseDate.objects.select_for_update().filter(pk=course_date.pk).values_list("pk", flat=True).first()
+    booking_ids = set(
+        BookingLine.objects.filter(
+            course_date=course_date, status__in=(LineStatus.HELD, LineStatus.BOOKED)
+        ).values_list("booking_id", flat=True)
+    )
+    list(Booking.objects.select_for_update().filter(pk__in=booking_ids).order_by("pk").values_list("pk", flat=True))
     lines = list(
         BookingLine.objects.select_for_update(of=("self",))
         .filter(course_date=course_date, status__in=(LineStatus.HELD, LineStatus.BOOKED))

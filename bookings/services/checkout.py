@@ -40,13 +40,15 @@ from ..models import (
     PaymentRoute,
     SchoolBookingSettings,
     StatusChange,
+    Subscription,
+    SubscriptionStatus,
     new_reference,
 )
 from ..selectors import active_subscription_service_ids, payment_routes_for
 from ..states import record_event, transition
 from . import holds
 from .basket import describe_course_place, describe_one_off, describe_subscription
-from .quotes import quote_for
+from .quotes import quote_for, vat_for_route
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class LineSpec:
     delegate: DelegateDetails | None = None
     source_item: BasketItem | None = None
     basket_net: Decimal | None = None
+    basket_gross: Decimal | None = None
 
     @classmethod
     def from_item(cls, item: BasketItem) -> LineSpec:
@@ -117,6 +120,7 @@ class LineSpec:
             delegate=delegate,
             source_item=item,
             basket_net=item.quoted_net,
+            basket_gross=item.quoted_gross,
         )
 
     @property
@@ -171,6 +175,7 @@ def _line_for(*, booking: Booking, spec: LineSpec, subscriptions: frozenset[int]
         cost_centre=service.effective_cost_centre,
         income_code=service.effective_income_code,
         basket_net=spec.basket_net,
+        basket_gross=spec.basket_gross,
         source_item=spec.source_item,
         hold_expires_at=booking.hold_expires_at,
     )
@@ -196,6 +201,53 @@ def _availability_problem(spec: LineSpec, now: datetime) -> Problem | None:
     return None
 
 
+def _subscription_problems(*, school: School, specs: list[LineSpec], today: date) -> list[Problem]:
+    """An SLA term can be bought once: refuse a term no longer on sale, held by the school, or being booked.
+
+    The caller holds the School row locked, so two checkouts of the same term cannot both pass these checks.
+    """
+    problems = []
+    seen: set[tuple[int, date]] = set()
+    for spec in specs:
+        if spec.kind != ItemKind.SUBSCRIPTION:
+            continue
+        key = (spec.service.pk, spec.term_start)
+        if key in seen:
+            problems.append(Problem(spec, f"{spec.label}: it is in this booking twice."))
+            continue
+        seen.add(key)
+        if spec.service.term_on_sale(today) != spec.term_start:
+            problems.append(Problem(spec, f"{spec.label}: this term is no longer on sale."))
+            continue
+        held = (
+            Subscription.objects.filter(school=school, service_id=spec.service.pk, term_start=spec.term_start)
+            .exclude(status=SubscriptionStatus.CANCELLED)
+            .exists()
+        )
+        if held:
+            problems.append(Problem(spec, f"{spec.label}: your school already has this subscription for this term."))
+            continue
+        pending = (
+            BookingLine.objects.filter(
+                booking__school=school,
+                kind=ItemKind.SUBSCRIPTION,
+                service_id=spec.service.pk,
+                term_start=spec.term_start,
+                status__in=(LineStatus.HELD, LineStatus.BOOKED),
+            )
+            .select_related("booking")
+            .first()
+        )
+        if pending:
+            problems.append(
+                Problem(
+                    spec,
+                    f"{spec.label}: it is already being booked for your school (booking {pending.booking.reference}).",
+                )
+            )
+    return problems
+
+
 def _insert_booking(booking: Booking) -> None:
     # A random reference can clash (rarely); try again with a fresh one inside a savepoint.
     for attempt in range(5):
@@ -211,18 +263,34 @@ def _insert_booking(booking: Booking) -> None:
 
 @transaction.atomic
 def create_booking(
-    *, school: School, booked_by, specs: list[LineSpec], hold_until: datetime, by=None, reason: str = ""
+    *,
+    school: School,
+    booked_by,
+    specs: list[LineSpec],
+    hold_until: datetime,
+    by=None,
+    reason: str = "",
+    today: date | None = None,
 ) -> Booking:
     """Write a draft booking with held lines and take its course places, or raise ``CheckoutUnavailable``.
 
     Everything happens in one transaction (a savepoint inside the caller's): on any problem nothing is
     written and no place is taken, and a caller that catches ``CheckoutUnavailable`` can carry on.
     """
-    return _create_booking(school=school, booked_by=booked_by, specs=specs, hold_until=hold_until, by=by, reason=reason)
+    return _create_booking(
+        school=school, booked_by=booked_by, specs=specs, hold_until=hold_until, by=by, reason=reason, today=today
+    )
 
 
 def _create_booking(
-    *, school: School, booked_by, specs: list[LineSpec], hold_until: datetime, by=None, reason: str = ""
+    *,
+    school: School,
+    booked_by,
+    specs: list[LineSpec],
+    hold_until: datetime,
+    by=None,
+    reason: str = "",
+    today: date | None = None,
 ) -> Booking:
     # Runs inside the caller's transaction with no savepoint of its own (start_checkout's hot path).
     if not specs:
@@ -230,6 +298,10 @@ def _create_booking(
     now = timezone.now()
     holds.set_lock_timeout()
     problems = [p for p in (_availability_problem(spec, now) for spec in specs) if p]
+    if any(spec.kind == ItemKind.SUBSCRIPTION for spec in specs):
+        # Serialise SLA purchases per school (lock order: basket, school, course dates by id).
+        School.objects.select_for_update().filter(pk=school.pk).values_list("pk", flat=True).first()
+        problems += _subscription_problems(school=school, specs=specs, today=today or timezone.localdate())
 
     booking = Booking(school=school, booked_by=booked_by, status=BookingStatus.DRAFT, hold_expires_at=hold_until)
     _validate(booking, exclude=("school", "booked_by", "approved_by"))
@@ -294,29 +366,32 @@ def start_checkout(*, basket: Basket, user) -> Booking:
     if basket.owner_id != user.pk:
         raise ValidationError("This is not your basket.")
     require_school_member(user, basket.school)
-    items = list(
-        # Course places carry their specific page through the date; other kinds load theirs (from_item).
-        basket.items.select_related("course_date__venue", "course_date__service__council").order_by("id")
-    )
-    if not items:
-        raise ValidationError("Your basket is empty.")
     now = timezone.now()
-    # Only drafts made from this basket: a waiting-list offer is a draft too, and must survive.
-    drafts = list(
-        Booking.objects.filter(
-            school=basket.school, booked_by=user, status=BookingStatus.DRAFT, lines__source_item__basket=basket
-        )
-        .filter(waiting_list_entries__isnull=True)
-        .distinct()
-        .order_by()
-        .prefetch_related("lines")
-    )
-    item_ids = sorted(item.pk for item in items)
-    for draft in drafts:
-        still_held = draft.hold_expires_at and draft.hold_expires_at > now
-        if still_held and sorted(line.source_item_id for line in draft.lines.all()) == item_ids:
-            return draft
     with transaction.atomic():
+        # The basket row is locked first, so a double-clicked "Continue to checkout" waits here and then finds
+        # the draft the first click made, instead of holding the places a second time.
+        Basket.objects.select_for_update().filter(pk=basket.pk).values_list("pk", flat=True).first()
+        items = list(
+            # Course places carry their specific page through the date; other kinds load theirs (from_item).
+            basket.items.select_related("course_date__venue", "course_date__service__council").order_by("id")
+        )
+        if not items:
+            raise ValidationError("Your basket is empty.")
+        # Only drafts made from this basket: a waiting-list offer is a draft too, and must survive.
+        drafts = list(
+            Booking.objects.filter(
+                school=basket.school, booked_by=user, status=BookingStatus.DRAFT, lines__source_item__basket=basket
+            )
+            .filter(waiting_list_entries__isnull=True)
+            .distinct()
+            .order_by()
+            .prefetch_related("lines")
+        )
+        item_ids = sorted(item.pk for item in items)
+        for draft in drafts:
+            still_held = draft.hold_expires_at and draft.hold_expires_at > now
+            if still_held and sorted(line.source_item_id for line in draft.lines.all()) == item_ids:
+                return draft
         for draft in drafts:
             holds.cancel_open_booking(booking=draft, by=user, reason="Checkout started again.")
         return _create_booking(
@@ -363,9 +438,13 @@ def submit_checkout(*, booking: Booking, user, po_number: str, routes: dict[int,
     ``routes`` maps council id to a ``PaymentRoute`` value. Raises ``ValidationError`` keyed by field
     (``po_number``, ``route_<council id>``) and changes nothing when anything is wrong.
     """
+    from portal.access import is_school_member
+
     booking = _lock_booking(booking)
     if booking.booked_by_id != user.pk:
         raise ValidationError("Only the person who started this checkout can complete it.")
+    if not is_school_member(user, booking.school):
+        raise ValidationError(f"You no longer belong to {booking.school.name}, so you cannot complete this booking.")
     if booking.status != BookingStatus.DRAFT:
         raise ValidationError("This booking has already been submitted.")
     now = timezone.now()
@@ -387,10 +466,7 @@ def submit_checkout(*, booking: Booking, user, po_number: str, routes: dict[int,
     if errors:
         raise ValidationError(errors)
 
-    for council_id, route in chosen.items():
-        booking.lines.filter(council_id=council_id).update(payment_route=route, updated_at=now)
-    for line in lines:
-        line.payment_route = chosen[line.council_id]
+    set_payment_routes(lines=lines, routes=chosen)
     item_ids = [line.source_item_id for line in lines if line.source_item_id]
 
     if needs_approval(booking=booking, user=user, lines=lines):
@@ -414,11 +490,39 @@ def submit_checkout(*, booking: Booking, user, po_number: str, routes: dict[int,
     return booking
 
 
-def finish_booking(*, booking: Booking, by, lines: list[BookingLine] | None = None, reason: str = "") -> Booking:
-    """After submission (and approval, if needed): wait for the card payment, or confirm (invoice / recharge)."""
+def set_payment_routes(*, lines: list[BookingLine], routes: dict[int, str]) -> None:
+    """Give each line the route chosen for its council (``routes``: council id → route) and the VAT that goes
+    with it (an internal recharge carries none: see ``quotes.vat_for_route``). Held lines only: a booked line's
+    price is settled."""
+    now = timezone.now()
+    for line in lines:
+        if line.status != LineStatus.HELD:
+            raise ValueError(f"Line {line.pk} is {line.status}: its payment route is settled.")
+        line.payment_route = routes[line.council_id]
+        line.vat_treatment, line.vat_rate, line.vat = vat_for_route(
+            route=line.payment_route, vat_treatment=line.vat_treatment, vat_rate=line.vat_rate, vat=line.vat
+        )
+        line.gross = line.net + line.vat
+        line.updated_at = now
+    BookingLine.objects.bulk_update(lines, ["payment_route", "vat_treatment", "vat_rate", "vat", "gross", "updated_at"])
+
+
+def finish_booking(
+    *,
+    booking: Booking,
+    by,
+    lines: list[BookingLine] | None = None,
+    reason: str = "",
+    after_approval: bool = False,
+) -> Booking:
+    """After submission (and approval, if needed): wait for the card payment, or confirm (invoice / recharge).
+
+    A booking approved later waits longer for its card payment than one paid at checkout: the booker hears of
+    the approval by email and must come back to pay.
+    """
     lines = lines if lines is not None else list(booking.lines.filter(status=LineStatus.HELD))
     if any(line.payment_route == PaymentRoute.CARD for line in lines):
-        until = holds.payment_hold_until()
+        until = holds.payment_after_approval_hold_until() if after_approval else holds.payment_hold_until()
         transition(
             booking,
             BookingStatus.AWAITING_PAYMENT,

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOLD_MINUTES = 15
 DEFAULT_APPROVAL_HOLD_HOURS = 72
 DEFAULT_PAYMENT_HOLD_MINUTES = 30
+DEFAULT_PAYMENT_AFTER_APPROVAL_HOURS = 24
 LOCK_TIMEOUT = "5s"
 
 
@@ -55,6 +56,12 @@ def approval_hold_until(now: datetime | None = None) -> datetime:
 def payment_hold_until(now: datetime | None = None) -> datetime:
     minutes = int(getattr(settings, "BOOKINGS_PAYMENT_HOLD_MINUTES", DEFAULT_PAYMENT_HOLD_MINUTES))
     return (now or timezone.now()) + timedelta(minutes=minutes)
+
+
+def payment_after_approval_hold_until(now: datetime | None = None) -> datetime:
+    """How long an approved card booking waits for its payment: the booker learns of the approval by email."""
+    hours = int(getattr(settings, "BOOKINGS_PAYMENT_AFTER_APPROVAL_HOURS", DEFAULT_PAYMENT_AFTER_APPROVAL_HOURS))
+    return (now or timezone.now()) + timedelta(hours=hours)
 
 
 def set_lock_timeout() -> None:

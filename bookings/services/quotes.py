@@ -9,10 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from catalogue.models import CourseDate, PriceRule, ServicePage
-from catalogue.pricing import Quote, customer_for, quote
+from catalogue.pricing import Quote, VatTreatment, customer_for, quote
 from portal.models import School
 
+from ..models import PaymentRoute
 from ..selectors import active_subscription_service_ids
+
+ZERO = Decimal("0.00")
 
 
 def rule_specs(*, service: ServicePage) -> list:
@@ -40,3 +43,15 @@ def quote_for(
         description=description or service.title,
         price_override=course_date.price_override if course_date is not None else None,
     )
+
+
+def vat_for_route(*, route: str, vat_treatment: str, vat_rate: Decimal, vat: Decimal) -> tuple[str, Decimal, Decimal]:
+    """The VAT treatment, rate and amount a line carries once its payment route is known.
+
+    An internal recharge is a journal inside one council (its own maintained school), not a supply to another
+    body: it is outside the scope of VAT, and billing raises it without VAT. Every other route keeps the VAT
+    that was quoted. The one place this is decided, so booking totals, approval and the journal agree.
+    """
+    if route == PaymentRoute.RECHARGE:
+        return VatTreatment.OUTSIDE_SCOPE, Decimal("0"), ZERO
+    return vat_treatment, vat_rate, vat

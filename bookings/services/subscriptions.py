@@ -30,7 +30,6 @@ from portal.models import SchoolMembership, SchoolRole
 
 from ..models import (
     Booking,
-    BookingLine,
     ItemKind,
     LineStatus,
     PaymentRoute,
@@ -199,7 +198,7 @@ def _renewal_route(subscription: Subscription) -> str:
 @transaction.atomic
 def renew(*, subscription: Subscription, today: date | None = None) -> Subscription | None:
     """Renew one subscription for the next term as a confirmed booking; None when it cannot be (logged)."""
-    from .checkout import CheckoutUnavailable, LineSpec, confirm_booking, create_booking
+    from .checkout import CheckoutUnavailable, LineSpec, confirm_booking, create_booking, set_payment_routes
 
     today = today or timezone.localdate()
     subscription = (
@@ -224,11 +223,13 @@ def renew(*, subscription: Subscription, today: date | None = None) -> Subscript
             specs=[LineSpec(kind=ItemKind.SUBSCRIPTION, service=service, term_start=next_start)],
             hold_until=timezone.now() + timedelta(hours=1),
             reason="Renewed automatically: the school did not opt out during buy-back.",
+            today=today,
         )
     except CheckoutUnavailable as exc:
         logger.warning("Subscription %s not renewed: %s", subscription.pk, exc)
         return None
-    BookingLine.objects.filter(booking=booking).update(payment_route=_renewal_route(subscription))
+    # The route also decides the VAT (a recharge carries none): checkout's one function for it.
+    set_payment_routes(lines=list(booking.lines.all()), routes={service.council_id: _renewal_route(subscription)})
     confirm_booking(booking=booking, reason=f"Renewed automatically for the year from {next_start:%-d %B %Y}.")
     renewal = Subscription.objects.filter(booking_line__booking=booking).first()
     if renewal is not None:

@@ -23,6 +23,7 @@ from portal.models import SchoolRole
 from .. import selectors
 from ..models import ApprovalPolicy
 from ..services import approvals
+from .conflicts import CONFLICTS, conflict_message
 
 
 def _booking_to_decide(request, reference: str):
@@ -52,6 +53,9 @@ def approve(request, reference: str):
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
+        return redirect("bookings:detail", reference=reference)
+    except CONFLICTS as error:
+        messages.error(request, conflict_message(error))
         return redirect("bookings:detail", reference=reference)
     messages.success(
         request,
@@ -85,6 +89,8 @@ def decline(request, reference: str):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 form.add_error(None, error)
+        except CONFLICTS as error:
+            form.add_error(None, conflict_message(error))
         else:
             messages.success(request, f"You declined booking {booking.reference}. We have emailed the booker.")
             return redirect("bookings:approvals")
@@ -137,6 +143,8 @@ def approval_settings(request, school):
         except ValidationError as error:
             for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
                 form.add_error(field if field in form.fields else None, errors)
+        except CONFLICTS as error:
+            form.add_error(None, conflict_message(error))
         else:
             messages.success(request, f"Booking rules for {school.name} saved.")
             return redirect("bookings:approval_settings", urn=school.urn)

@@ -235,7 +235,7 @@ def add_to_basket(request, service_id: int):
 
 def _basket_context(request, school: School, schools: list[School]) -> dict:
     basket = basket_service.get_basket(school=school, owner=request.user)
-    items = list(selectors.basket_items(basket=basket))
+    items = selectors.basket_items(basket=basket)
     for item in items:
         item.description = basket_service.item_description(item)
     groups = selectors.group_by_council(

@@ -20,10 +20,11 @@ from catalogue.pricing import format_money
 from portal.forms_govuk import GovukFormMixin, GovukRadioSelect
 
 from .. import selectors
-from ..models import Basket, Booking, BookingStatus, LineStatus
+from ..models import Basket, Booking, BookingStatus, LineStatus, PaymentRoute
 from ..services import basket as basket_service
 from ..services import checkout
 from .basket import SCHOOL_PARAM, chosen_school, user_schools
+from .conflicts import CONFLICTS, conflict_message
 
 
 @login_required
@@ -50,6 +51,9 @@ def start(request):
     except checkout.CheckoutUnavailable as unavailable:
         context = {"school": school, "problems": unavailable.problems}
         return render(request, "bookings/checkout_unavailable.html", context, status=409)
+    except CONFLICTS as error:
+        messages.error(request, conflict_message(error))
+        return redirect(f"{reverse('bookings:basket')}?{SCHOOL_PARAM}={school.urn}")
     return redirect("bookings:checkout", reference=booking.reference)
 
 
@@ -68,11 +72,16 @@ class CheckoutForm(GovukFormMixin, forms.Form):
         self.route_fields = []
         for group in groups:
             name = f"route_{group.council.pk}"
+            offers_recharge = any(code == PaymentRoute.RECHARGE for code, _ in group.routes)
             self.fields[name] = forms.ChoiceField(
                 label=f"How will you pay {group.council.short_name}?",
                 choices=group.routes,
                 widget=GovukRadioSelect,
                 initial=group.routes[0][0] if len(group.routes) == 1 else None,
+                help_text="An internal recharge moves the money inside the council: no VAT is added to it."
+                if offers_recharge
+                else "",
+                error_messages={"required": f"Choose how to pay {group.council.short_name}."},
             )
             group.route_field = name
             self.route_fields.append(name)
@@ -95,9 +104,13 @@ def _groups(booking: Booking):
         .order_by("id")
     )
     for line in lines:
-        line.price_changed = line.basket_net is not None and line.basket_net != line.net
+        net_changed = line.basket_net is not None and line.basket_net != line.net
+        gross_changed = line.basket_gross is not None and line.basket_gross != line.gross
+        line.price_changed = net_changed or gross_changed
         if line.price_changed:
-            line.change_message = basket_service.price_change_message(was=line.basket_net, now=line.net)
+            line.change_message = basket_service.price_change_message(
+                was=line.basket_net, now=line.net, was_gross=line.basket_gross, now_gross=line.gross
+            )
     groups = selectors.group_by_council(
         school=booking.school, entries=lines, amounts=lambda line: (line.net, line.vat, line.gross)
     )
@@ -123,6 +136,8 @@ def review(request, reference: str):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 form.add_error(None, error)
+        except CONFLICTS as error:
+            form.add_error(None, conflict_message(error))
         else:
             return redirect("bookings:confirmation", reference=booking.reference)
     net, vat, gross = selectors.booking_totals(lines)
@@ -157,6 +172,10 @@ def abandon(request, reference: str):
     if booking.status == BookingStatus.DRAFT:
         from ..services.holds import cancel_open_booking
 
-        cancel_open_booking(booking=booking, by=request.user, reason="Checkout abandoned by the booker.")
-        messages.info(request, "Your held places have been released. Your basket still has the items.")
+        try:
+            cancel_open_booking(booking=booking, by=request.user, reason="Checkout abandoned by the booker.")
+        except CONFLICTS as error:
+            messages.error(request, conflict_message(error))
+        else:
+            messages.info(request, "Your held places have been released. Your basket still has the items.")
     return redirect(f"{reverse('bookings:basket')}?{SCHOOL_PARAM}={booking.school.urn}")

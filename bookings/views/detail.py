@@ -11,10 +11,10 @@ from django.shortcuts import render
 
 from catalogue.pricing import format_money
 from portal.access import is_partnership_admin, is_school_approver, school_role
+from portal.models import CouncilMembership, CouncilRole, SchoolRole
 
 from .. import selectors
 from ..models import BookingStatus, LineStatus
-from ..services.course_admin import sees_needs
 
 
 @login_required
@@ -31,15 +31,23 @@ def booking_detail(request, reference: str):
         booking, lines = found
         trail = selectors.audit_trail(booking=booking, line_ids=[line.pk for line in lines])
         viewer = "council"
-    # Access and dietary needs: the school's own members, the providing council's course admins and the
-    # partnership administrators only (not council editors or finance officers).
-    member = viewer == "school" and (
-        school_role(request.user, booking.school) is not None or is_partnership_admin(request.user)
+    # Worked out once for the page, not per line. Access and dietary needs: the school's own members and the
+    # providing council's course admins only (not council editors or finance, nor partnership admins; the
+    # privacy notice says so). Cancelling: as cancellations.may_cancel_line decides it.
+    user = request.user
+    role = school_role(user, booking.school)
+    course_admin_councils = set(
+        CouncilMembership.objects.filter(user=user, role=CouncilRole.COURSE_ADMIN).values_list("council_id", flat=True)
+    )
+    may_cancel_any = (
+        role == SchoolRole.APPROVER
+        or (booking.booked_by_id == user.pk and role is not None)
+        or is_partnership_admin(user)
     )
     for line in lines:
-        course_admin = sees_needs(request.user, council_id=line.council_id)
-        line.show_needs = member or course_admin
-        line.can_cancel = line.status == LineStatus.BOOKED and (viewer == "school" or course_admin)
+        course_admin = line.council_id in course_admin_councils
+        line.show_needs = (viewer == "school" and role is not None) or course_admin
+        line.can_cancel = line.status == LineStatus.BOOKED and (may_cancel_any or course_admin)
     live = [line for line in lines if line.status not in (LineStatus.CANCELLED, LineStatus.SUBSTITUTED)]
     net, vat, gross = selectors.booking_totals(live)
     groups = selectors.group_by_council(

@@ -279,3 +279,51 @@ def test_every_role_against_every_booking_url(world, client, role):
         )
         booking.refresh_from_db()
         assert booking.status == BookingStatus.AWAITING_APPROVAL
+
+
+# --- Review fixes ---------------------------------------------------------------------------------------------
+
+
+def test_approved_card_booking_waits_a_day_for_payment_and_the_email_says_until_when(
+    world, django_capture_on_commit_callbacks
+):
+    """After approval a card booking is held for BOOKINGS_PAYMENT_AFTER_APPROVAL_HOURS (24), not 30 minutes."""
+    booking = _submit(world, route="card")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = approvals.approve_booking(booking=booking, approver=world.approver)
+    booking.refresh_from_db()
+    assert timedelta(hours=23) < booking.hold_expires_at - timezone.now() <= timedelta(hours=24)
+    assert {line.hold_expires_at for line in booking.lines.all()} == {booking.hold_expires_at}
+    (email,) = [m for m in mail.outbox if m.to == ["teacher@oakfield.example"]]
+    assert (
+        "paying by card" in email.body and timezone.localtime(booking.hold_expires_at).strftime("%H:%M") in email.body
+    )
+
+
+def test_an_approver_who_lost_the_role_cannot_decide(world):
+    """The approver role is checked when deciding: someone made a booker meanwhile is refused."""
+    from portal.models import SchoolMembership
+
+    booking = _submit(world)
+    SchoolMembership.objects.filter(user=world.approver).update(role="booker")
+    with pytest.raises(PermissionDenied):
+        approvals.approve_booking(booking=booking, approver=world.approver)
+
+
+def test_a_lost_race_is_a_message_not_a_server_error(world, client, monkeypatch):
+    """If the booking changed under the approver (StaleStatus), the page says so and nothing is saved."""
+    from bookings.states import StaleStatus
+
+    booking = _submit(world)
+
+    def raced(**kwargs):
+        raise StaleStatus("changed meanwhile")
+
+    monkeypatch.setattr("bookings.views.approvals.approvals.approve_booking", raced)
+    client.force_login(world.approver)
+    response = client.post(reverse("bookings:approve", args=[booking.reference]), follow=True)
+    assert response.status_code == 200
+    assert "Someone changed this booking at the same time as you" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_APPROVAL

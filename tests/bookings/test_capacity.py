@@ -164,7 +164,7 @@ def _rush(world, course_date, users) -> tuple[list[Booking], list[checkout.Check
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_concurrent_checkouts_never_oversell(councils):
     """50 clients rush a 10-place date, 5 times: exactly 10 get places, the other 40 are offered the waiting list."""
     world = World(councils, capacity=PLACES)
@@ -183,3 +183,97 @@ def test_fifty_concurrent_checkouts_never_oversell(councils):
         # Empty the baskets for the next round (the losers' items stay otherwise).
         for user in users:
             world.basket(user).items.all().delete()
+
+
+def _together(count: int, work) -> tuple[list, list[BaseException]]:
+    """Run ``work(i)`` in ``count`` threads with their own connections, released together."""
+    start = threading.Barrier(count)
+    results, errors = [], []
+
+    def run(i: int) -> None:
+        try:
+            start.wait(timeout=60)
+            results.append(work(i))
+        except BaseException as exc:  # collected and asserted on by the caller
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_double_clicked_checkout_holds_the_places_once(councils):
+    """Five simultaneous 'Continue to checkout' clicks on one basket make one draft and take one place each."""
+    world = World(councils, capacity=PLACES)
+    world.add_place()
+    world.add_place(course_date=world.shrops_date)
+    basket = world.basket()
+    results, errors = _together(5, lambda i: checkout.start_checkout(basket=basket, user=world.booker).pk)
+    assert errors == []
+    assert len(set(results)) == 1
+    assert (_taken(world.staffs_date), _taken(world.shrops_date)) == (1, 1)
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_checkouts_of_one_sla_term_hold_it_once(councils):
+    """Four bookers of one school check out the same SLA term at once: one holds it, three are refused."""
+    from bookings.services.basket import add_subscription, terms_on_sale
+
+    world = World(councils)
+    (term,) = terms_on_sale(service=world.sla)
+    users = [school_user(world.school, "booker") for _ in range(4)]
+    baskets = {}
+    for user in users:
+        baskets[user.pk] = world.basket(user)
+        add_subscription(basket=baskets[user.pk], service=world.sla, term_start=term)
+
+    def attempt(i: int):
+        try:
+            return checkout.start_checkout(basket=baskets[users[i].pk], user=users[i]).pk
+        except checkout.CheckoutUnavailable as exc:
+            return exc.problems[0].message
+
+    results, errors = _together(len(users), attempt)
+    assert errors == []
+    held = [r for r in results if isinstance(r, int)]
+    assert len(held) == 1, results
+    assert all("already being booked for your school" in r for r in results if isinstance(r, str))
+    assert BookingLine.objects.filter(kind="subscription", status="held").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_cancelling_a_place_while_the_council_cancels_the_date_never_deadlocks(councils):
+    """A school cancelling its place and the council cancelling the date at once: both finish, no deadlock."""
+    from bookings.services.cancellations import cancel_line
+    from catalogue.services import cancel_course_date
+    from tests.bookings.flows import confirmed_place
+
+    world = World(councils)
+    for round_number in range(5):
+        course_date = add_course_date(world.staffs_course, capacity=5, days_ahead=40 + round_number)
+        lines = [confirmed_place(school=world.school, user=world.approver, course_date=course_date) for _ in range(3)]
+
+        def work(i: int, course_date=course_date, lines=lines):
+            if i == 0:
+                return cancel_course_date(course_date=CourseDate.objects.get(pk=course_date.pk), user=None)
+            return cancel_line(line=BookingLine.objects.get(pk=lines[i].pk), by=world.approver)
+
+        results, errors = _together(3, work)
+        # A line the council cancelled first is refused cleanly (ValidationError); never a deadlock or timeout.
+        from django.core.exceptions import ValidationError
+
+        assert all(isinstance(e, ValidationError) for e in errors), errors
+        assert set(BookingLine.objects.filter(course_date=course_date).values_list("status", flat=True)) == {
+            "cancelled"
+        }
+        assert _taken(course_date) == 0

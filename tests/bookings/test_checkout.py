@@ -368,3 +368,132 @@ def test_course_date_added_for_another_course_is_independent(world):
     other = add_course_date(world.staffs_course, capacity=5, days_ahead=60)
     checkout.start_checkout(basket=_two_council_basket(world), user=world.booker)
     assert _places(other) == 0
+
+
+# --- Review fixes: VAT by route, SLA terms bought once, membership, price changes with VAT --------------------
+
+
+def _sla_basket(world, user):
+    (term,) = basket_service.terms_on_sale(service=world.sla)
+    basket_service.add_subscription(basket=world.basket(user), service=world.sla, term_start=term)
+    return world.basket(user), term
+
+
+def test_recharge_lines_carry_no_vat_and_invoice_lines_keep_it(world):
+    """A standard-rated SLA recharged to Staffordshire's own school is outside the scope of VAT (gross = net)."""
+    basket, _ = _sla_basket(world, world.approver)
+    booking = checkout.start_checkout(basket=basket, user=world.approver)
+    assert booking.lines.get().vat == Decimal("240.00")
+    checkout.submit_checkout(booking=booking, user=world.approver, po_number="", routes={world.staffs.pk: "recharge"})
+    line = booking.lines.get()
+    assert (line.payment_route, line.vat_treatment, line.vat_rate, line.vat, line.gross) == (
+        "recharge",
+        "outside_scope",
+        Decimal("0"),
+        Decimal("0.00"),
+        Decimal("1200.00"),
+    )
+
+
+def test_invoice_route_keeps_the_quoted_vat(world):
+    """The same SLA by invoice keeps its 20% VAT."""
+    basket, _ = _sla_basket(world, world.approver)
+    booking = checkout.start_checkout(basket=basket, user=world.approver)
+    checkout.submit_checkout(booking=booking, user=world.approver, po_number="", routes={world.staffs.pk: "invoice"})
+    line = booking.lines.get()
+    assert (line.vat_treatment, line.vat, line.gross) == ("standard", Decimal("240.00"), Decimal("1440.00"))
+
+
+def test_same_sla_term_cannot_be_bought_twice(world):
+    """A second checkout of the term is refused while the first holds it, and after it is confirmed."""
+    basket, _ = _sla_basket(world, world.approver)
+    first = checkout.start_checkout(basket=basket, user=world.approver)
+    colleague = school_user(world.school, "approver")
+    other_basket, _ = _sla_basket(world, colleague)
+    with pytest.raises(
+        checkout.CheckoutUnavailable, match=f"already being booked for your school \\(booking {first.reference}\\)"
+    ):
+        checkout.start_checkout(basket=other_basket, user=colleague)
+    checkout.submit_checkout(booking=first, user=world.approver, po_number="", routes={world.staffs.pk: "invoice"})
+    with pytest.raises(checkout.CheckoutUnavailable, match="already has this subscription|already being booked"):
+        checkout.start_checkout(basket=other_basket, user=colleague)
+    assert Booking.objects.filter(lines__kind="subscription").count() == 1
+
+
+def test_sla_term_no_longer_on_sale_is_refused_at_checkout(world):
+    """If the buy-back window closed after the item was added, checkout refuses the term."""
+    from catalogue.models import SubscriptionServicePage
+
+    basket, _ = _sla_basket(world, world.approver)
+    SubscriptionServicePage.objects.filter(pk=world.sla.pk).update(
+        buyback_opens_days_before=2, buyback_closes_days_before=1
+    )
+    with pytest.raises(checkout.CheckoutUnavailable, match="no longer on sale"):
+        checkout.start_checkout(basket=basket, user=world.approver)
+
+
+def test_someone_removed_from_the_school_cannot_complete_their_checkout(world):
+    """A booker whose membership ended meanwhile is refused at submit, and nothing changes."""
+    from portal.models import SchoolMembership
+
+    booking = checkout.start_checkout(basket=_two_council_basket(world), user=world.booker)
+    SchoolMembership.objects.filter(user=world.booker).delete()
+    with pytest.raises(ValidationError, match="no longer belong"):
+        checkout.submit_checkout(
+            booking=booking,
+            user=world.booker,
+            po_number="",
+            routes={world.staffs.pk: "invoice", world.shrops.pk: "invoice"},
+        )
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.DRAFT
+
+
+def test_vat_change_alone_is_shown_as_a_price_change(world, client):
+    """Same net price, but the service became standard rated: checkout shows the new total with VAT."""
+    from catalogue.models import ServicePage
+
+    basket = _two_council_basket(world)
+    ServicePage.objects.filter(pk=world.staffs_course.pk).update(vat_treatment="standard")
+    booking = checkout.start_checkout(basket=basket, user=world.booker)
+    client.force_login(world.booker)
+    page = client.get(reverse("bookings:checkout", args=[booking.reference])).content.decode()
+    assert "The price with VAT has changed from £100.00 to £120.00 since you added this." in page
+
+
+def test_checkout_start_reports_a_lock_timeout_as_busy(world, client, monkeypatch):
+    """A lock timeout while holding places is a 'try again' message on the basket, not a server error."""
+    from django.db import OperationalError
+
+    _two_council_basket(world)
+
+    def timed_out(**kwargs):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr("bookings.views.checkout.checkout.start_checkout", timed_out)
+    client.force_login(world.booker)
+    response = client.post(reverse("bookings:checkout_start"), {"school": world.school.urn}, follow=True)
+    assert response.status_code == 200
+    assert "Booking is very busy at the moment, so nothing was saved." in response.content.decode()
+
+
+def test_basket_page_queries_do_not_grow_with_items(world, client):
+    """The basket page loads each kind of service page once, not once per item."""
+    client.force_login(world.booker)
+    basket = world.basket()
+    (term,) = basket_service.terms_on_sale(service=world.sla)
+    basket_service.add_subscription(basket=basket, service=world.sla, term_start=term)
+    basket_service.add_one_off(basket=basket, service=world.one_off, quantity="1")
+    world.add_place()
+    client.get(reverse("bookings:basket"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("bookings:basket"))
+    for _ in range(4):
+        world.add_place(course_date=world.shrops_date)
+        basket_service.add_one_off(basket=basket, service=world.one_off, quantity="2")
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("bookings:basket"))
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -297,9 +297,16 @@ class SubscriptionRow:
         return not (self.is_current or self.is_future)
 
     @property
+    def needs_purchase_order(self) -> bool:
+        """The school requires a PO number on every booking, so nothing renews automatically (none is given)."""
+        return self.subscription.school.requires_purchase_order
+
+    @property
     def renews_on(self):
         s = self.subscription
         if not self.is_current or self.renewal or not (s.auto_renew and s.service.auto_renew):
+            return None
+        if self.needs_purchase_order:
             return None
         next_start = s.service.next_term_start(s.term_start)
         return s.service.buyback_window(next_start)[1]
@@ -317,6 +324,8 @@ def subscriptions_of_school(*, school: School, today=None) -> list[SubscriptionR
         .select_related("service", "service__council", "booking_line__booking")
         .order_by("-term_start", "service__title", "id")
     )
+    for subscription in subscriptions:
+        subscription.school = school
     renewals = {s.renewal_of_id: s for s in subscriptions if s.renewal_of_id and s.status != "cancelled"}
     return [SubscriptionRow(subscription=s, today=today, renewal=renewals.get(s.pk)) for s in subscriptions]
 

@@ -129,6 +129,14 @@ def send_course_date_cancelled(course_date_id: int, booking_id: int) -> int:
     return notify_course_date_cancelled(course_date_id=course_date_id, booking_id=booking_id)
 
 
+@shared_task(name="bookings.tasks.send_substitution", **EMAIL_RETRY)
+def send_substitution(line_id: int) -> int:
+    """Confirm a substituted place to the new delegate (with a calendar entry) and tell the booker."""
+    from .services.substitutions import notify_substitution
+
+    return notify_substitution(line_id=line_id)
+
+
 @shared_task(name="bookings.tasks.run_subscription_buyback")
 def run_subscription_buyback() -> dict:
     """Offer renewals as buy-back windows open, renew automatically where due, expire ended terms (daily)."""
@@ -151,6 +159,14 @@ def send_subscription_renewed(subscription_id: int) -> int:
     from .services.subscriptions import notify_renewed
 
     return notify_renewed(subscription_id=subscription_id)
+
+
+@shared_task(name="bookings.tasks.send_renewal_needs_purchase_order", **EMAIL_RETRY)
+def send_renewal_needs_purchase_order(subscription_id: int) -> int:
+    """Tell the approvers a subscription was not renewed automatically: the school requires a PO number."""
+    from .services.subscriptions import notify_renewal_needs_purchase_order
+
+    return notify_renewal_needs_purchase_order(subscription_id=subscription_id)
 
 
 @shared_task(name="bookings.tasks.erase_delegate_needs")

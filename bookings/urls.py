@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .views import approvals, basket, cancellations, checkout, detail, personal_data, subscriptions, waiting_list
+from .views import (
+    approvals,
+    basket,
+    cancellations,
+    checkout,
+    detail,
+    personal_data,
+    subscriptions,
+    substitutions,
+    waiting_list,
+)
 
 app_name = "bookings"
 
@@ -30,6 +40,7 @@ urlpatterns = [
     path("your-data/", personal_data.your_data, name="your_data"),
     path("your-data/download/", personal_data.download_your_data, name="your_data_download"),
     path("<str:reference>/lines/<int:line_id>/cancel/", cancellations.cancel_line, name="cancel_line"),
+    path("<str:reference>/lines/<int:line_id>/substitute/", substitutions.substitute, name="substitute"),
     path("<str:reference>/", detail.booking_detail, name="detail"),
     path("<str:reference>/approve/", approvals.approve, name="approve"),
     path("<str:reference>/decline/", approvals.decline, name="decline"),

@@ -42,6 +42,16 @@ from .emails import render, send_once
 
 logger = logging.getLogger(__name__)
 
+PURCHASE_ORDER_REFUSAL = (
+    "Your school requires a purchase order number for every booking, so subscriptions cannot renew "
+    "automatically: buy next year's subscription with a purchase order number instead."
+)
+PURCHASE_ORDER_HOLD_BACK = (
+    "Not renewed automatically: the school requires a purchase order number for every booking and none was "
+    "given for next year. Automatic renewal turned off; the approvers were asked to buy next year's "
+    "subscription with a purchase order number."
+)
+
 
 # --- Made on confirmation -----------------------------------------------------------------------------
 
@@ -110,6 +120,8 @@ def set_auto_renew(*, subscription: Subscription, by, auto_renew: bool) -> Subsc
         raise ValidationError("This subscription has already been renewed for next year.")
     if auto_renew and not subscription.service.auto_renew:
         raise ValidationError("This service does not renew automatically: buy next year's subscription instead.")
+    if auto_renew and subscription.school.requires_purchase_order:
+        raise ValidationError(PURCHASE_ORDER_REFUSAL)
     if subscription.auto_renew == auto_renew:
         return subscription
     subscription.auto_renew = auto_renew
@@ -211,6 +223,9 @@ def renew(*, subscription: Subscription, today: date | None = None) -> Subscript
         return None
     if _renewed(subscription):
         return None
+    if subscription.school.requires_purchase_order:
+        _hold_back_for_purchase_order(subscription)
+        return None
     booker = _renewal_booker(subscription)
     if booker is None:
         logger.warning("Subscription %s not renewed: the school has nobody to book in the name of", subscription.pk)
@@ -235,6 +250,19 @@ def renew(*, subscription: Subscription, today: date | None = None) -> Subscript
     if renewal is not None:
         _enqueue("send_subscription_renewed", renewal.pk)
     return renewal
+
+
+def _hold_back_for_purchase_order(subscription: Subscription) -> None:
+    """A school that requires a PO number is never renewed without one: nobody has given a PO for next year,
+    and an invoice without it would be refused. Automatic renewal stops (so the school's page says so and
+    the daily round does not try again), the audit trail says why, and the approvers are asked to buy."""
+    subscription.auto_renew = False
+    subscription.full_clean(exclude=["school", "service", "booking_line", "renewal_of"])
+    subscription.save(update_fields=["auto_renew", "updated_at"])
+    if subscription.booking_line_id:
+        record_event(subscription.booking_line, reason=PURCHASE_ORDER_HOLD_BACK)
+    logger.info("Subscription %s not renewed: the school requires a purchase order number", subscription.pk)
+    _enqueue("send_renewal_needs_purchase_order", subscription.pk)
 
 
 def renew_due(*, today: date | None = None) -> int:
@@ -310,12 +338,14 @@ def notify_renewal_offer(*, subscription_id: int) -> int:
     if subscription is None or subscription.renewal_offered_at is None:
         return 0
     next_start = subscription.term_end + timedelta(days=1)
-    automatic = subscription.auto_renew and subscription.service.auto_renew
+    needs_po = subscription.school.requires_purchase_order
+    automatic = subscription.auto_renew and subscription.service.auto_renew and not needs_po
     context = {
         "subscription": subscription,
         "next_start": next_start,
         "next_end": subscription.service.term_end(next_start),
         "automatic": automatic,
+        "needs_purchase_order": needs_po and subscription.service.auto_renew,
         "renewal_date": renewal_date(subscription),
     }
     sent = 0
@@ -339,5 +369,29 @@ def notify_renewed(*, subscription_id: int) -> int:
         subject, body = render("subscription_renewed", {"subscription": subscription, "approver": approver})
         sent += send_once(
             key=f"subscription:{subscription.pk}:renewed:{approver.pk}", to=approver.email, subject=subject, body=body
+        )
+    return sent
+
+
+def notify_renewal_needs_purchase_order(*, subscription_id: int) -> int:
+    """Tell the approvers that the subscription did not renew automatically because a PO number is needed."""
+    subscription = _subscription_for_email(subscription_id)
+    if subscription is None or subscription.auto_renew or _renewed(subscription):
+        return 0
+    next_start = subscription.term_end + timedelta(days=1)
+    context = {
+        "subscription": subscription,
+        "next_start": next_start,
+        "next_end": subscription.service.term_end(next_start),
+        "on_sale_until": subscription.service.buyback_window(next_start)[1],
+    }
+    sent = 0
+    for approver in _approvers(subscription):
+        subject, body = render("renewal_needs_po", {**context, "approver": approver})
+        sent += send_once(
+            key=f"subscription:{subscription.pk}:renewal-needs-po:{approver.pk}",
+            to=approver.email,
+            subject=subject,
+            body=body,
         )
     return sent

@@ -16,6 +16,7 @@ from portal.dashboard import DashboardSection, register
 from portal.models import SchoolRole
 
 from .. import selectors
+from ..services.substitutions import lines_user_may_substitute
 
 SHOWN = 10
 
@@ -39,7 +40,13 @@ def upcoming_section(request) -> dict | None:
         return None
     places = selectors.upcoming_places(user=request.user)
     count = places.count()
-    return {"places": list(places[: SHOWN * 2]), "count": count, "more": count > SHOWN * 2}
+    shown = list(places[: SHOWN * 2])
+    return {
+        "places": shown,
+        "count": count,
+        "more": count > SHOWN * 2,
+        "may_send": lines_user_may_substitute(request.user, shown),
+    }
 
 
 def subscriptions_section(request) -> dict | None:

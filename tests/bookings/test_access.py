@@ -84,6 +84,8 @@ EXPECTED = {
     "bookings:your_data": Rule(personal=SIGNED_IN),
     "bookings:your_data_download": Rule(data=SCHOOL, personal=SIGNED_IN - SCHOOL),
     "bookings:cancel_line": Rule(data=frozenset({"approver", "staffs_course_admin", "admin"}), needs=frozenset()),
+    # The school decides who it sends: its approver, or whoever booked (here the approver); not council staff.
+    "bookings:substitute": Rule(data=frozenset({"approver", "admin"})),
     "bookings_admin:index": Rule(
         data=frozenset({"staffs_editor", "staffs_course_admin", "admin"}),
         personal=frozenset({"shrops_editor", "shrops_course_admin"}),
@@ -203,6 +205,7 @@ class Scene:
             "bookings:subscriptions": [w.school.urn],
             "bookings:subscription_renewal": [w.school.urn, self.subscription.pk],
             "bookings:cancel_line": [self.booking.reference, self.line.pk],
+            "bookings:substitute": [self.booking.reference, self.line.pk],
             "bookings_admin:course_date": [w.staffs_date.pk],
             "bookings_admin:register_print": [w.staffs_date.pk],
             "bookings_admin:waive_charge": [self.charged.pk],

@@ -154,6 +154,67 @@ def test_automatic_renewal_happens_on_the_last_day_of_buyback(world, sla, django
     assert any("Renewed: Payroll SLA" in m.subject for m in mail.outbox)
 
 
+def test_a_school_that_requires_a_purchase_order_is_not_renewed_without_one(
+    world, sla, django_capture_on_commit_callbacks
+):
+    """A school whose every booking needs a PO number is never renewed automatically (nobody gave a PO): the
+    buy-back email says so up front; on the renewal day no booking is made, automatic renewal is turned off
+    with the reason on the audit trail, and the approver is told to buy next year with a PO number."""
+    from bookings.models import StatusChange
+    from tests.bookings.factories import BookingFactory, BookingLineFactory
+
+    type(world.school).objects.filter(pk=world.school.pk).update(requires_purchase_order=True)
+    booking = BookingFactory(school=world.school, booked_by=world.approver, status="confirmed")
+    line = BookingLineFactory(
+        booking=booking,
+        kind="subscription",
+        service=sla.servicepage_ptr,
+        council=world.staffs,
+        course_date=None,
+        term_start=date(NEXT.year - 1, 4, 1),
+        term_end=NEXT - timedelta(days=1),
+        status="booked",
+        payment_route="invoice",
+    )
+    current = _current(world, sla, booking_line=line)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriptions.offer_renewals(today=OPENS)
+    offer = mail.outbox[-1]
+    assert "will renew on" not in offer.subject
+    assert "purchase order" in offer.body and "not renew automatically" in offer.body
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscriptions.renew_due(today=CLOSES) == 0
+        assert subscriptions.renew_due(today=CLOSES + timedelta(days=1)) == 0
+    assert not Subscription.objects.filter(renewal_of=current).exists()
+    assert Booking.objects.count() == 1  # only last year's
+    current.refresh_from_db()
+    assert current.auto_renew is False
+    assert StatusChange.objects.filter(line=line, reason__contains="purchase order").count() == 1
+    assert [m.to for m in mail.outbox] == [[world.approver.email]]
+    assert "purchase order" in mail.outbox[0].body
+    assert reverse("bookings:subscriptions", args=[world.school.urn]) in mail.outbox[0].body
+    with pytest.raises(ValidationError, match="purchase order"):
+        subscriptions.set_auto_renew(subscription=current, by=world.approver, auto_renew=True)
+
+
+def test_subscriptions_page_says_a_purchase_order_school_does_not_renew_automatically(client, world, sla):
+    """The school's page shows no renewal date for a school that requires a PO, and says why."""
+    today = timezone.localdate()
+    SubscriptionFactory(
+        school=world.school,
+        service=sla,
+        term_start=sla.term_start_for(today),
+        term_end=sla.term_end(sla.term_start_for(today)),
+        auto_renew=True,
+    )
+    type(world.school).objects.filter(pk=world.school.pk).update(requires_purchase_order=True)
+    client.force_login(world.approver)
+    html = client.get(reverse("bookings:subscriptions", args=[world.school.urn])).content.decode()
+    assert "Renews automatically on" not in html
+    assert "purchase order" in html
+
+
 def test_a_school_that_opts_out_or_a_service_without_auto_renewal_is_not_renewed(world, sla):
     """Opting out (the approver) stops the renewal; a service that does not auto-renew only offers."""
     current = _current(world, sla)

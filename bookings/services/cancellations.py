@@ -266,7 +266,6 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
     bookings = {line.booking_id: line.booking for line in lines}
     for booking in bookings.values():
         _cancel_booking_if_empty(booking, by=by, reason=COUNCIL_CANCELLED_REASON)
-    dropped = _drop_late_charges(course_date=course_date, by=by, now=now)
     entries = list(
         WaitingListEntry.objects.select_for_update()
         .filter(course_date=course_date, status__in=(WaitingStatus.WAITING, WaitingStatus.OFFERED))
@@ -276,6 +275,8 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
         entry.status = WaitingStatus.WITHDRAWN
         entry.full_clean()
         entry.save(update_fields=["status", "updated_at"])
+    # After the entries, as waiting_list.booking_confirmed locks them (entries, then charged cancellations).
+    dropped = _drop_late_charges(course_date=course_date, by=by, now=now)
     for booking_id in sorted(bookings):
         _enqueue("send_course_date_cancelled", course_date.pk, booking_id)
     for line in dropped:

@@ -17,7 +17,9 @@ So the place cannot be sold twice, and ``places_taken`` keeps counting exactly t
   place to the next entry.
 
 Locks: an offer locks the course date row first and then the waiting entry (``SKIP LOCKED``), the same
-order as a council cancelling a date (date, then lines and entries), so the two cannot deadlock.
+order as a council cancelling a date (date, then lines and entries), so the two cannot deadlock. Joining a
+list locks the date row too. A confirmation that refills a place locks its waiting entry, then the charged
+cancellations of the date (waiting for them), the same order as a council cancelling the date.
 """
 
 from __future__ import annotations
@@ -99,7 +101,10 @@ def join_waiting_list(
 ) -> WaitingListEntry:
     """Put the school on the date's waiting list for one place for the named person; first come, first offered."""
     require_school_member(user, school, role=SchoolRole.BOOKER)
-    course_date = CourseDate.objects.select_related("service").get(pk=course_date.pk)
+    # The date's row lock serialises joins to its list, so the duplicate check below and the insert cannot
+    # interleave with another request for the same person (first come: the lock queue keeps the order).
+    holds.set_lock_timeout()
+    course_date = CourseDate.objects.select_for_update(of=("self",)).select_related("service").get(pk=course_date.pk)
     refusal = join_refusal(course_date=course_date)
     if refusal:
         raise ValidationError(refusal, code="cannot_join")
@@ -364,20 +369,23 @@ def booking_confirmed(*, booking: Booking) -> int:
     for line in lines:
         if BookingLine.objects.filter(refilled_by=line).exists():
             continue
-        cancelled = (
-            BookingLine.objects.select_for_update(of=("self",), **_skip_locked())
+        # Wait for a charged cancellation someone else has locked (a waiver, another refill) rather than skip
+        # it: skipping would leave the school charged for a place that was refilled. All candidates are
+        # locked, not the first with LIMIT 1: after waiting, PostgreSQL re-checks the row and a LIMIT 1 query
+        # whose row no longer matches (its charge was just waived) returns nothing instead of the next one.
+        candidates = list(
+            BookingLine.objects.select_for_update(of=("self",))
             .filter(
                 course_date_id=line.course_date_id,
                 status=LineStatus.CANCELLED,
                 cancellation_charge__gt=0,
                 refilled_by__isnull=True,
             )
-            .select_related("booking")
             .order_by("cancelled_at", "pk")
-            .first()
         )
-        if cancelled is None:
+        if not candidates:
             continue
+        cancelled = candidates[0]
         reason = REFILL_REASON.format(reference=booking.reference)
         charge = cancelled.cancellation_charge
         BookingLine.objects.filter(pk=cancelled.pk).update(

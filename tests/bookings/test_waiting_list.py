@@ -1,6 +1,7 @@
 """Waiting lists: joining a full date, freed places offered first come first served for 48 hours by email,
 accepting books the place, not answering or declining passes it on, and the pages that do it."""
 
+import contextlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -386,6 +387,99 @@ def test_concurrent_offer_runs_offer_each_free_place_exactly_once(councils):
         statuses = [WaitingListEntry.objects.get(pk=e.pk).status for e in entries]
         assert statuses == [WaitingStatus.OFFERED] * 2 + [WaitingStatus.WAITING] * 3, (attempt, statuses)
         assert _places(course_date) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_adding_the_same_delegate_at_once_make_one_entry(councils, monkeypatch):
+    """PostgreSQL: two requests joining the list for the same person, each past the duplicate check before
+    either writes, leave one entry; the second is told the person is already on the list.
+
+    A barrier inside the write holds the first request until the second has done its check (or 2 s have
+    passed, when the second is kept waiting by the date's row lock)."""
+    import threading
+
+    from django.db import connection
+
+    world = World(councils, capacity=1)
+    course_date = add_course_date(world.staffs_course, capacity=1, days_ahead=30)
+    fill(course_date, school=world.school, user=world.approver)
+    barrier = threading.Barrier(2)
+    original = WaitingListEntry.full_clean
+
+    def full_clean(self, *args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=2)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(WaitingListEntry, "full_clean", full_clean)
+    outcomes: list[str] = []
+
+    def join():
+        try:
+            _join(course_date, world.school, world.booker, name="Dee Duplicate", email="dee@oakfield.example")
+            outcomes.append("joined")
+        except ValidationError as exc:
+            outcomes.append(" ".join(exc.messages))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert WaitingListEntry.objects.filter(course_date=course_date).count() == 1
+    assert sorted(outcomes) == sorted(["joined", "Dee Duplicate is already on the waiting list for this date."])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_refill_waits_for_a_locked_charged_cancellation_instead_of_skipping_it(councils):
+    """PostgreSQL: when the charged cancellation is locked by another transaction at the moment the refilling
+    booking is confirmed, the confirmation waits for it and still drops its charge."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from bookings.models import BookingLine
+
+    world = World(councils, capacity=1)
+    soon = add_course_date(world.staffs_course, capacity=1, days_ahead=5)
+    late = fill(soon, school=world.school, user=world.approver)[0]
+    elm, elm_booker = another_school()
+    entry = _join(soon, elm, elm_booker, name="Bob")
+    late = cancellations.cancel_line(line=late, by=world.approver)
+    waiting_list.offer_places(course_date_id=soon.pk)
+    entry.refresh_from_db()
+    assert entry.status == WaitingStatus.OFFERED and late.cancellation_charge == Decimal("100.00")
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_cancelled_line():
+        try:
+            with transaction.atomic():
+                BookingLine.objects.select_for_update().get(pk=late.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_cancelled_line)
+    holder.start()
+    assert locked.wait(timeout=30)
+    timer = threading.Timer(1.0, release.set)  # the other transaction ends a moment later
+    timer.start()
+    try:
+        booking = waiting_list.accept_offer(entry=entry, user=elm_booker, po_number="", payment_route="invoice")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        timer.cancel()
+    late.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert late.cancellation_charge == Decimal("0.00")
+    assert late.refilled_by == booking.lines.get()
 
 
 # --- The offer email on a real worker (PostgreSQL + Redis) ------------------------------------------------

@@ -156,11 +156,16 @@ def on_payment_succeeded(payment: Payment) -> None:
         return
     try:
         with transaction.atomic():
-            bill_booking(booking_id=booking.pk)
+            issued = bill_booking(booking_id=booking.pk).issued_ids
     except Exception:
         # The payment and the confirmation must not be undone by a billing fault: the booking_confirmed task and
         # the periodic sweep bill the booking again, and the log says why it was late.
         logger.exception("booking %s: billing after card payment %s failed; left to the sweep", booking, payment.pk)
+        return
+    from billing.booking_tasks import render_document_pdf
+
+    for document_id in issued:
+        transaction.on_commit(lambda document_id=document_id: render_document_pdf.delay(document_id))
 
 
 def on_payment_failed(payment: Payment) -> None:

@@ -99,10 +99,13 @@ def pay_booking(request, reference: str):
         return render(request, "billing/pay_booking.html", context)
     latest = service.latest_payment(booking)
     problem = service.payable_problem(booking)
-    if latest is not None and (latest.is_settled or latest.status == PaymentStatus.PROCESSING):
+    waiting = booking.status == BookingStatus.AWAITING_PAYMENT
+    if waiting and latest is not None and (latest.is_settled or latest.status == PaymentStatus.PROCESSING):
         context["state"] = "checking"
         return render(request, "billing/pay_booking.html", context)
     if problem:
+        if booking.status == BookingStatus.CANCELLED and latest is not None and latest.is_settled:
+            problem = "This booking was cancelled before its payment arrived. The payment is refunded to the card."
         context.update(state="closed", problem=problem)
         return render(request, "billing/pay_booking.html", context, status=409 if request.method == "POST" else 200)
     groups = _card_groups(booking)

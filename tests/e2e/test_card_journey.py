@@ -141,3 +141,47 @@ def test_sbm_pays_two_councils_by_card_and_downloads_both_receipts(page, market,
     documents.get_by_role("link", name=receipts[0].number, exact=True).click()
     expect(page.locator("h1")).to_contain_text(receipts[0].number)
     axe_check(page)
+
+
+def test_finance_officer_closes_a_refused_refund_task(page, market):
+    """A refund Stripe refused shows on Shropshire's finance pages; closing it needs a note. Every page axe-scanned."""
+    from allauth.account.models import EmailAddress
+
+    from billing.fake_gateway import SUCCEEDS, InMemoryGateway
+    from billing.gateway import PaymentError, override_gateway
+    from billing.models import FinanceTask
+    from billing.services.booking_payments import pay_booking_by_card
+    from bookings.services.cancellations import cancel_line
+    from tests.factories import CouncilMembershipFactory
+
+    class RefusingGateway(InMemoryGateway):
+        def refund(self, **kwargs):
+            raise PaymentError("card account closed (test)")
+
+    with override_gateway(RefusingGateway()):
+        booking = market.book(dates=[market.shrops_date], routes={market.shrops: "card"})
+        pay_booking_by_card(booking=booking, payment_method_id=SUCCEEDS)
+        cancel_line(line=booking.lines.get(), by=market.sbm)
+    task = FinanceTask.objects.get()
+    finance = CouncilMembershipFactory(council=market.shrops, role="finance").user
+    EmailAddress.objects.create(user=finance, email=finance.email, verified=True, primary=True)
+
+    _sign_in(page, finance.email)
+    page.goto("/billing/finance/")
+    page.get_by_role("link", name=re.compile("1 task")).click()
+    expect(page.locator("h1")).to_have_text("Tasks needing action")
+    expect(page.get_by_test_id("open-tasks")).to_contain_text(booking.reference)
+    axe_check(page)
+    page.get_by_role("link", name=task.title).click()
+    expect(page.get_by_test_id("task-details")).to_contain_text("card account closed")
+    axe_check(page)
+    page.get_by_role("button", name="Close the task").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say what you did about it")
+    axe_check(page)
+    page.get_by_label("What did you do about it?").fill("Refunded £150.00 by BACS on 26 November, ref SVA-R1.")
+    page.get_by_role("button", name="Close the task").click()
+    expect(page.get_by_test_id("no-tasks")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Refunded £150.00 by BACS")
+    axe_check(page)
+    task.refresh_from_db()
+    assert task.status == "done" and task.resolved_by == finance

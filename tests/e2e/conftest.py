@@ -67,6 +67,12 @@ def playwright_instance(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
     """Debian's Chromium, headless, with background networking off so the browser itself stays quiet."""
+    from django.conf import settings
+
+    stylesheet = settings.BASE_DIR / "static" / "dist" / "portal.css"
+    if not stylesheet.exists():
+        # Without it every page is unstyled and axe reports nonsense (18 px links failing target-size).
+        pytest.fail(f"{stylesheet} is missing: run `make assets` (`make test` builds it first)", pytrace=False)
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()

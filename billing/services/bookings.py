@@ -102,6 +102,22 @@ def billable_lines(booking: Booking) -> list[BookingLine]:
     )
 
 
+def current_lines(booking: Booking, lines: list[BookingLine]) -> dict[int, BookingLine]:
+    """For each billed line (by id), the line that holds its place now: itself, or the last substitute in its
+    chain (a place handed on is billed once, on the line first booked, and credited by what became of it)."""
+    substitutes = {
+        line.substitute_of_id: line
+        for line in booking.lines.filter(substitute_of__isnull=False).select_related("council")
+    }
+    current = {}
+    for line in lines:
+        latest = line
+        while latest.pk in substitutes:
+            latest = substitutes[latest.pk]
+        current[line.pk] = latest
+    return current
+
+
 def card_shares(lines: list[BookingLine]) -> dict[str, int]:
     """Pence per council (LA code) of the card-route lines: what the card is charged, split as the receipts are."""
     shares: dict[str, int] = defaultdict(int)
@@ -154,6 +170,7 @@ def bill_booking(*, booking_id: int) -> BillingResult:
             source_reference__in=[document_reference(booking, group[0].council) for group in by_council.values()]
         ).exclude(document_type=DocumentType.CREDIT_NOTE)
     }
+    now_held_by = current_lines(booking, lines)
     payment = None
     # by_council was filled in LA-code order (billable_lines), so sequences are locked in that order.
     for council_id, group in by_council.items():
@@ -164,7 +181,7 @@ def bill_booking(*, booking_id: int) -> BillingResult:
             document = _issue_for_council(booking=booking, lines=group, payment=payment, result=result)
             if document is None:
                 continue
-        _credit_cancelled_lines(booking=booking, document=document, lines=group, result=result)
+        _credit_cancelled_lines(booking=booking, document=document, lines=group, now_held_by=now_held_by, result=result)
     return result
 
 
@@ -280,9 +297,20 @@ def _why(line: BookingLine) -> str:
 
 
 def _credit_cancelled_lines(
-    *, booking: Booking, document: BillingDocument, lines: list[BookingLine], result: BillingResult
+    *,
+    booking: Booking,
+    document: BillingDocument,
+    lines: list[BookingLine],
+    now_held_by: dict[int, BookingLine],
+    result: BillingResult,
 ) -> None:
-    owed = {line_reference(line): (line, credit_owed_pence(line)) for line in lines if credit_owed_pence(line)}
+    # Keyed by the billed line's reference (what the document line names); valued by the line holding the place
+    # now, whose cancellation and charge decide the credit.
+    owed = {}
+    for line in lines:
+        current = now_held_by.get(line.pk, line)
+        if credit_owed_pence(current):
+            owed[line_reference(line)] = (current, credit_owed_pence(current))
     if not owed:
         return
     if document.document_type == DocumentType.RECHARGE:

@@ -197,6 +197,27 @@ def test_free_cancellation_credits_the_invoice_line_in_full(market, on_commit):
     assert documents_of(booking, DocumentType.INVOICE).get(council=market.staffs).status == DocumentStatus.ISSUED
 
 
+def test_cancelling_a_substituted_place_credits_the_invoice_line_billed_for_it(market, on_commit):
+    """A place handed to someone else and then cancelled in time is credited like the place that was invoiced:
+    the substitute is never invoiced itself, so its cancellation credits the original invoice line."""
+    from bookings.services.substitutions import NewDelegate, substitute_delegate
+
+    with on_commit():
+        booking = market.book(dates=[market.worcs_date])
+    with on_commit():
+        first_substitute = substitute_delegate(
+            line=booking.lines.get(), new=NewDelegate(name="Ada Lane"), by=market.sbm
+        )
+        second_substitute = substitute_delegate(line=first_substitute, new=NewDelegate(name="Bo Chen"), by=market.sbm)
+    assert documents_of(booking, DocumentType.INVOICE).get().lines.count() == 1
+    with on_commit():
+        cancel_line(line=second_substitute, by=market.sbm)
+    credit_note = documents_of(booking, DocumentType.CREDIT_NOTE).get()
+    assert (credit_note.net_pence, credit_note.vat_pence, credit_note.gross_pence) == (8_000, 1_600, 9_600)
+    assert "Bo Chen" in credit_note.reason
+    assert bill_booking(booking_id=booking.pk).credit_notes == []
+
+
 def test_late_cancellation_keeps_the_charge_until_it_is_waived(market, on_commit):
     """Inside 14 days the charge stays (no credit); a council waiver then credits the whole line."""
     late = add_course_date_soon(market)

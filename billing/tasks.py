@@ -32,6 +32,14 @@ def submit_refund(refund_id: int) -> None:
     submit(refund_id=refund_id)
 
 
+@shared_task(name="billing.resubmit_stuck_refunds")
+def resubmit_stuck_refunds() -> int:
+    """Periodic: send again refunds left "requested" (their task was lost). Returns how many were sent again."""
+    from billing.services.refunds import resubmit_stuck_refunds as resubmit
+
+    return len(resubmit())
+
+
 @shared_task(name="billing.fetch_payment_fee", **RETRY)
 def fetch_payment_fee(payment_id: int) -> None:
     from billing.models import Payment

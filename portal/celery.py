@@ -28,6 +28,13 @@ BEAT_SCHEDULE: dict = {
     },
     # Stripe events stored but never processed (a lost task, a dead worker) are enqueued again.
     "billing-requeue-stripe-events": {"task": "billing.requeue_stripe_events", "schedule": 300.0},
+    # Refunds left "requested" (the worker died before Stripe was asked, or the task gave up) are sent again with
+    # their own idempotency key (billing.services.refunds.resubmit_stuck_refunds); a day late, finance is told.
+    "billing-resubmit-stuck-refunds": {
+        "task": "billing.resubmit_stuck_refunds",
+        "schedule": 600.0,
+        "options": {"expires": 550},
+    },
     # Bookings whose lines changed in the last two days are billed again, in case a signal or task was lost
     # (billing.services.booking_sweep); billing a booking that needs nothing issues nothing.
     "billing-sweep-booking-billing": {

@@ -4,8 +4,14 @@
 payment; the Stripe call happens after commit in ``billing.submit_refund`` (``submit_refund`` below), with the
 refund's own idempotency key, so a retried task never refunds twice. A refund Stripe refuses is marked failed
 with Stripe's reason: it stays on the payment, visible to finance, never silently lost.
+
+A refund whose task was lost (the worker died between the commit and the Stripe call, the broker was down, the
+task ran out of retries) stays "requested": ``resubmit_stuck_refunds`` (the periodic ``billing.resubmit_stuck_refunds``)
+sends it again, with the same key, so Stripe makes it at most once; one still waiting after a day is also put
+before finance as a task.
 """
 
+import datetime
 import logging
 
 from django.core.exceptions import ValidationError
@@ -14,15 +20,21 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundTooLarge, get_gateway
-from billing.models import BillingDocument, DocumentType, Payment, Refund, RefundStatus
+from billing.models import BillingDocument, DocumentType, FinanceTaskKind, Payment, Refund, RefundStatus
 from billing.tasks import submit_refund as submit_refund_task
 from portal.models import Council
 
-from .finance_tasks import open_task_for_failed_refund
+from .finance_tasks import open_finance_task, open_task_for_failed_refund
 from .ledger import post_refund
 from .payments import record_payment_intent
 
 logger = logging.getLogger(__name__)
+
+# A refund's own task is enqueued on commit and normally answers within seconds; one still "requested" after this
+# was lost or is stuck in its retries. Sending it again is harmless (same idempotency key; only "requested" acts).
+STUCK_AFTER = datetime.timedelta(minutes=10)
+# Still not made after this: Stripe has been refusing to answer for a day, so finance should know.
+SURFACE_AFTER = datetime.timedelta(days=1)
 
 
 def refundable_pence(payment: Payment) -> int:
@@ -145,3 +157,33 @@ def submit_refund(*, refund_id: int, gateway: PaymentGateway | None = None) -> R
     # The payment's refunded amount comes from Stripe's own account of the intent, as for webhooks.
     record_payment_intent(intent=gateway.retrieve_payment(payment.stripe_payment_intent_id), payment=payment)
     return refund
+
+
+def resubmit_stuck_refunds(*, now: datetime.datetime | None = None) -> list[int]:
+    """Ids of refunds still "requested" after ``STUCK_AFTER``: enqueued again; those older than a day also get a
+    finance task (once), so a refund Stripe never answered is never silently lost."""
+    now = now or timezone.now()
+    stuck = list(
+        Refund.objects.filter(status=RefundStatus.REQUESTED, created_at__lt=now - STUCK_AFTER)
+        .select_related("payment", "credit_note", "council")
+        .order_by("pk")
+    )
+    for refund in stuck:
+        if refund.created_at < now - SURFACE_AFTER:
+            open_finance_task(
+                key=f"refund-stuck:{refund.pk}",
+                kind=FinanceTaskKind.REFUND_NOT_REQUESTED,
+                title=f"Card refund of £{refund.amount_pence / 100:,.2f} has waited since "
+                f"{timezone.localtime(refund.created_at):%d/%m/%Y %H:%M} for Stripe",
+                details=f"{refund.reason}\nThe portal keeps asking Stripe for it (same request, so it is never made "
+                "twice). Check the payment in Stripe; if the refund cannot be made, pay the school back another way "
+                "and say so here.",
+                council=refund.council,
+                school=refund.credit_note.school if refund.credit_note_id else None,
+                amount_pence=refund.amount_pence,
+                document=refund.credit_note,
+                payment=refund.payment,
+                refund=refund,
+            )
+        submit_refund_task.delay(refund.pk)
+    return [refund.pk for refund in stuck]

@@ -179,3 +179,60 @@ def test_school_gets_one_stripe_customer_and_a_setup_intent(fake_gateway):
     assert stripe_customer_for(school=school) == setup.customer_id
     assert [c[0] for c in fake_gateway.calls] == ["create_customer"]
     assert fake_gateway.customers[setup.customer_id]["metadata"]["school_urn"] == str(school.urn)
+
+
+def test_refunds_left_requested_by_a_dead_worker_are_sent_again_by_the_beat_sweep(
+    fake_gateway, django_capture_on_commit_callbacks
+):
+    """A refund whose task never ran (worker died after the commit) is made by the periodic sweep, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import Refund
+    from billing.tasks import resubmit_stuck_refunds
+    from portal.celery import BEAT_SCHEDULE, app
+
+    payment = pay().payment
+    # The row is committed but its on-commit task is lost: nothing captured runs.
+    with django_capture_on_commit_callbacks(execute=False):
+        lost = request_refund(payment=payment, amount_pence=4_000, reason="Place cancelled", idempotency_key="lost")
+        fresh = request_refund(payment=payment, amount_pence=1_000, reason="Just asked", idempotency_key="fresh")
+    Refund.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    assert resubmit_stuck_refunds.delay().get() == 1
+    assert resubmit_stuck_refunds.delay().get() == 0  # made: nothing left to send
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, fresh.status) == (RefundStatus.SUCCEEDED, RefundStatus.REQUESTED)  # fresh: task in flight
+    assert len(fake_gateway.refunds) == 1
+    payment.refresh_from_db()
+    assert payment.amount_refunded_pence == 4_000
+    assert "billing.resubmit_stuck_refunds" in {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    assert "billing.resubmit_stuck_refunds" in app.tasks
+
+
+def test_a_refund_still_not_made_after_a_day_is_put_before_finance_once(fake_gateway, monkeypatch):
+    """Stripe has not answered for a day: the sweep keeps sending it and opens one finance task for it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import FinanceTask, FinanceTaskKind, Refund
+    from billing.services import refunds
+
+    payment = pay().payment
+    stuck = request_refund(payment=payment, amount_pence=2_500, reason="Course cancelled", idempotency_key="old")
+    Refund.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(days=2))
+    sent = []
+    monkeypatch.setattr(refunds.submit_refund_task, "delay", sent.append)  # the broker takes it; Stripe is down
+
+    assert refunds.resubmit_stuck_refunds() == [stuck.pk]
+    assert refunds.resubmit_stuck_refunds() == [stuck.pk]
+    assert sent == [stuck.pk, stuck.pk]
+    task = FinanceTask.objects.get()
+    assert (task.kind, task.refund_id, task.amount_pence, task.payment_id) == (
+        FinanceTaskKind.REFUND_NOT_REQUESTED,
+        stuck.pk,
+        2_500,
+        payment.pk,
+    )

@@ -14,6 +14,8 @@ What posts what (amounts signed from the council's side):
   over its net and VAT, so every entry's income code is kept and the parts add up exactly to the payment;
 - a card payment when its money arrives: one ``payment`` entry per providing council, for its share (the split
   recorded on the payment). Card money is posted once, here, whatever documents it later settles;
+  its entries (and its fee's and refunds') carry the paying school, found from what the payment is for (an
+  invoice, or a booking), so a council reconciles card income per school as it does invoice income;
 - a card payment's Stripe fee: one ``card_fee`` entry per council, the fee apportioned by the councils' shares
   (largest remainder: the parts add up exactly to the fee);
 - a card refund: one ``refund`` entry for the council whose credit it pays out, or, without one, the refund
@@ -46,6 +48,8 @@ DOCUMENT_ENTRY_TYPE = {
     DocumentType.RECHARGE: LedgerEntryType.RECHARGE,
 }
 INVOICE_REFERENCE_PREFIX = "invoice:"
+# Card payments for a booking are named "booking:<reference>" (billing.services.booking_payments).
+BOOKING_REFERENCE_PREFIX = "booking:"
 
 
 def _post(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -169,11 +173,25 @@ def invoice_for_payment(payment: Payment) -> BillingDocument | None:
     return BillingDocument.objects.filter(pk=int(document_id)).first()
 
 
+def school_id_for_payment(payment: Payment) -> int | None:
+    """The school a card payment came from: the invoice's school, or the booking's (None if neither is known)."""
+    invoice = invoice_for_payment(payment)
+    if invoice is not None:
+        return invoice.school_id
+    if payment.reference.startswith(BOOKING_REFERENCE_PREFIX):
+        from bookings.models import Booking  # billing sits above bookings (DESIGN.md); imported where it is used
+
+        reference = payment.reference.removeprefix(BOOKING_REFERENCE_PREFIX)
+        return Booking.objects.filter(reference=reference).values_list("school_id", flat=True).first()
+    return None
+
+
 def post_card_payment(*, payment: Payment) -> list[LedgerEntry]:
-    """Card money received: one entry per council for its share."""
+    """Card money received: one entry per council for its share, naming the school that paid."""
     if not payment.is_settled:
         return []
     invoice = invoice_for_payment(payment)
+    school_id = invoice.school_id if invoice else school_id_for_payment(payment)
     tax_point = _local_date(payment.succeeded_at)
     return _post(
         LedgerEntry(
@@ -181,7 +199,7 @@ def post_card_payment(*, payment: Payment) -> list[LedgerEntry]:
             entry_type=LedgerEntryType.PAYMENT,
             council=council,
             route=PaymentRoute.CARD,
-            school_id=invoice.school_id if invoice else None,
+            school_id=school_id,
             description=f"Card payment {payment.pk} ({payment.reference})"[:300],
             net_pence=share,
             vat_pence=0,
@@ -208,6 +226,7 @@ def post_card_fee(*, payment: Payment) -> list[LedgerEntry]:
     """The Stripe fee of a card payment, split between its councils (negative: it reduces what they are owed)."""
     if payment.fee_pence is None:
         return []
+    school_id = school_id_for_payment(payment)
     tax_point = _local_date(payment.succeeded_at)
     return _post(
         LedgerEntry(
@@ -215,6 +234,7 @@ def post_card_fee(*, payment: Payment) -> list[LedgerEntry]:
             entry_type=LedgerEntryType.CARD_FEE,
             council=council,
             route=PaymentRoute.CARD,
+            school_id=school_id,
             description=f"Card fee share, payment {payment.pk}"[:300],
             net_pence=-part,
             vat_pence=0,
@@ -241,13 +261,14 @@ def refund_shares(refund: Refund) -> list[tuple[Council, int]]:
 def post_refund(*, refund: Refund) -> list[LedgerEntry]:
     """A card refund paid out (negative), once Stripe has made it."""
     tax_point = _local_date(refund.succeeded_at)
+    school_id = refund.credit_note.school_id if refund.credit_note_id else school_id_for_payment(refund.payment)
     return _post(
         LedgerEntry(
             entry_key=f"refund:{refund.pk}:{council.pk}",
             entry_type=LedgerEntryType.REFUND,
             council=council,
             route=PaymentRoute.CARD,
-            school_id=refund.credit_note.school_id if refund.credit_note_id else None,
+            school_id=school_id,
             description=f"Card refund {refund.pk}: {refund.reason}"[:300],
             net_pence=-part,
             vat_pence=0,

@@ -242,6 +242,34 @@ def test_cancelling_a_card_paid_place_refunds_it_with_a_credit_note(card_booking
     assert Refund.objects.count() == 1
 
 
+def test_card_money_fees_and_refunds_in_the_ledger_name_the_school(card_booking, market, fake_gateway, on_commit):
+    """A booking's card payment, its fee share and its refunds post with the paying school, like invoice entries."""
+    from bookings.services.holds import cancel_open_booking
+
+    payment = pay(card_booking, on_commit).payment
+    with on_commit():
+        cancel_line(line=card_booking.lines.get(council=market.shrops), by=market.sbm)
+    entries = LedgerEntry.objects.filter(payment=payment)
+    assert {e.entry_type for e in entries} == {
+        LedgerEntryType.PAYMENT,
+        LedgerEntryType.CARD_FEE,
+        LedgerEntryType.REFUND,
+    }
+    assert {e.school for e in entries} == {market.academy}
+    # A payment refunded whole because its booking was cancelled first (a refund with no credit note).
+    with on_commit():
+        other = market.book(dates=[market.staffs_date], routes={market.staffs: "card"})
+    outcome = pay(other, on_commit, NEEDS_3DS)
+    with on_commit():
+        cancel_open_booking(booking=fresh(other), by=None, reason="Hold expired.")
+    fake_gateway.authenticate(outcome.payment.stripe_payment_intent_id)
+    with on_commit():
+        complete_booking_card_payment(booking=other, payment_id=outcome.payment.pk)
+    entries = LedgerEntry.objects.filter(payment=outcome.payment)
+    assert {e.entry_type for e in entries} >= {LedgerEntryType.PAYMENT, LedgerEntryType.REFUND}
+    assert {e.school for e in entries} == {market.academy}
+
+
 class RefusingGateway(InMemoryGateway):
     """Stripe refusing every refund (an expired card, a closed account)."""
 

@@ -2,10 +2,11 @@
 
 A row is opened when something cannot be done automatically and must not be silently lost: a card refund Stripe
 refused, a refund that could not even be asked for, an internal recharge that needs reversing by journal (a
-recharge cannot be credited), card money for a booking that could no longer be confirmed, a booking that could
-not be billed. Each task belongs to the council whose finance officers must act (none: the partnership's
-administrators), and carries a ``key`` naming what it is about, so a retried task or a repeated sweep opens it
-once. Finance closes it with a note saying what they did.
+recharge cannot be credited), card money for a booking that could no longer be confirmed, card money for an
+invoice beyond what it still owed that could not be refunded, a booking that could not be billed. Each task
+belongs to the council whose finance officers must act (none: the partnership's administrators), and carries a
+``key`` naming what it is about, so a retried task or a repeated sweep opens it once. Finance closes it with a
+note saying what they did.
 """
 
 from django.conf import settings
@@ -17,6 +18,7 @@ class FinanceTaskKind(models.TextChoices):
     REFUND_NOT_REQUESTED = "refund_not_requested", "Card refund could not be asked for"
     RECHARGE_REVERSAL = "recharge_reversal", "Internal recharge to reverse"
     UNCONFIRMED_PAYMENT = "unconfirmed_payment", "Card payment for a booking that was not confirmed"
+    CARD_OVERPAYMENT = "card_overpayment", "Card payment for more than was owed"
     BILLING_FAILED = "billing_failed", "Booking could not be billed"
 
 

@@ -115,6 +115,43 @@ def request_refund(
     return refund
 
 
+def refund_card_overpayment(*, payment: Payment, document: BillingDocument, excess_pence: int) -> Refund | None:
+    """Card money for ``document`` beyond what it still owed (paid or credited meanwhile): back to the card.
+
+    Runs inside the payment's transaction (a payment hook); the refund, out of the document's council's share,
+    goes to Stripe after commit. If it cannot even be asked for, finance gets a task: the money is never kept
+    silently.
+    """
+    why = (
+        f"£{excess_pence / 100:,.2f} of card payment {payment.pk} was more than {document.number} still owed "
+        f"({document.get_status_display().lower()})"
+    )
+    try:
+        with transaction.atomic():
+            return request_refund(
+                payment=payment,
+                amount_pence=excess_pence,
+                reason=f"Overpaid: {why}"[:300],
+                idempotency_key=f"payment:{payment.pk}:overpaid",
+                source_reference=f"document:{document.pk}",
+                council=document.council,
+            )
+    except (ValidationError, PaymentError) as error:
+        message = " ".join(getattr(error, "messages", None) or [getattr(error, "user_message", str(error))])
+        open_finance_task(
+            key=f"card-overpayment:{payment.pk}",
+            kind=FinanceTaskKind.CARD_OVERPAYMENT,
+            title=f"£{excess_pence / 100:,.2f} paid by card beyond what {document.number} owed",
+            details=f"{why}.\nThe refund could not be asked for: {message}. Pay the school back another way.",
+            council=document.council,
+            school=document.school,
+            amount_pence=excess_pence,
+            document=document,
+            payment=payment,
+        )
+        return None
+
+
 def submit_refund(*, refund_id: int, gateway: PaymentGateway | None = None) -> Refund:
     """Send a requested refund to Stripe and record the answer. Safe to run again: it only acts on 'requested'."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)

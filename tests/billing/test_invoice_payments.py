@@ -7,7 +7,16 @@ from django.core import mail
 from django.urls import reverse
 
 from billing.fake_gateway import DECLINED, NEEDS_3DS, SUCCEEDS
-from billing.models import DocumentStatus, LedgerEntry, OverdueReminder, Payment, PaymentStatus
+from billing.models import (
+    DocumentStatus,
+    FinanceTask,
+    FinanceTaskKind,
+    LedgerEntry,
+    OverdueReminder,
+    Payment,
+    PaymentStatus,
+    RefundStatus,
+)
 from billing.services.reminders import remind_overdue_invoices, send_reminder_emails
 from tests.billing.factories import exempt_course, make_invoice
 from tests.factories import CouncilMembershipFactory, SchoolFactory, SchoolMembershipFactory
@@ -140,9 +149,9 @@ def test_three_d_secure_is_settled_by_the_server_re_fetch(client, invoice, appro
 
 
 def test_card_payment_arriving_after_a_bank_payment_is_applied_only_up_to_what_is_owed(
-    client, invoice, approver, finance, fake_gateway
+    client, invoice, approver, finance, fake_gateway, django_capture_on_commit_callbacks
 ):
-    """If the invoice was part paid meanwhile, the card pays only what is left; the ledger keeps the whole card."""
+    """If the invoice was part paid meanwhile, the card pays only what is left and the rest goes back to the card."""
     client.force_login(approver)
     answer = _pay(client, invoice, NEEDS_3DS).json()
     from billing.services.documents import record_document_payment
@@ -151,11 +160,77 @@ def test_card_payment_arriving_after_a_bank_payment_is_applied_only_up_to_what_i
         document=invoice, amount_pence=10_000, paid_on=datetime.date(2026, 4, 2), method="bank_transfer", reference="B"
     )
     fake_gateway.authenticate(Payment.objects.get().stripe_payment_intent_id)
-    client.post(reverse("billing:pay_complete", args=[invoice.pk]), {"payment": answer["payment"]}, "application/json")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("billing:pay_complete", args=[invoice.pk]), {"payment": answer["payment"]}, "application/json"
+        )
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.PAID and invoice.amount_paid_pence == 30_000
     assert invoice.payments.get(card_payment__isnull=False).amount_pence == 20_000
-    assert LedgerEntry.objects.filter(payment__isnull=False, entry_type="payment").totals()["gross"] == 30_000
+    payment = Payment.objects.get()
+    refund = payment.refunds.get()
+    assert (refund.amount_pence, refund.status, refund.council) == (10_000, RefundStatus.SUCCEEDED, invoice.council)
+    assert (payment.status, payment.amount_refunded_pence) == (PaymentStatus.PARTIALLY_REFUNDED, 10_000)
+    card = LedgerEntry.objects.filter(payment=payment).exclude(entry_type="card_fee")
+    # The card's £300 in, its £100 back out: £200 of card money kept, plus the £100 by bank.
+    assert card.totals()["gross"] == 20_000
+    assert {e.school_id for e in card} == {invoice.school_id}
+    assert not FinanceTask.objects.exists()
+
+
+def test_card_payment_for_an_invoice_paid_or_credited_meanwhile_is_refunded_in_full(
+    client, invoice, approver, fake_gateway, django_capture_on_commit_callbacks
+):
+    """Nothing left to pay when the card money arrives: the invoice is untouched and the whole payment refunded."""
+    from billing.services.documents import credit_invoice_in_full
+
+    client.force_login(approver)
+    answer = _pay(client, invoice, NEEDS_3DS).json()
+    credit_invoice_in_full(invoice=invoice, reason="Course cancelled by the council")
+    invoice.refresh_from_db()
+    before = (invoice.status, invoice.amount_paid_pence, invoice.amount_credited_pence, invoice.updated_at)
+    fake_gateway.authenticate(Payment.objects.get().stripe_payment_intent_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("billing:pay_complete", args=[invoice.pk]), {"payment": answer["payment"]}, "application/json"
+        )
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid_pence, invoice.amount_credited_pence, invoice.updated_at) == before
+    assert not invoice.payments.exists()
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.refunds.get().amount_pence == 30_000
+
+
+def test_card_overpayment_that_cannot_be_refunded_is_a_finance_task(
+    client, invoice, approver, fake_gateway, monkeypatch
+):
+    """If the refund of the excess cannot even be asked for, finance sees the money as a task."""
+    from billing.gateway import RefundTooLarge
+    from billing.services import refunds
+    from billing.services.documents import record_document_payment
+
+    client.force_login(approver)
+    answer = _pay(client, invoice, NEEDS_3DS).json()
+    record_document_payment(
+        document=invoice, amount_pence=30_000, paid_on=datetime.date(2026, 4, 2), method="cheque", reference="C"
+    )
+
+    def refuse(**kwargs):
+        raise RefundTooLarge("test", user_message="Nothing can be refunded.")
+
+    monkeypatch.setattr(refunds, "request_refund", refuse)
+    fake_gateway.authenticate(Payment.objects.get().stripe_payment_intent_id)
+    client.post(reverse("billing:pay_complete", args=[invoice.pk]), {"payment": answer["payment"]}, "application/json")
+    task = FinanceTask.objects.get()
+    assert (task.kind, task.amount_pence, task.council, task.document, task.payment) == (
+        FinanceTaskKind.CARD_OVERPAYMENT,
+        30_000,
+        invoice.council,
+        invoice,
+        Payment.objects.get(),
+    )
+    assert Payment.objects.get().status == PaymentStatus.SUCCEEDED  # the money is recorded as taken
 
 
 def test_overdue_reminders_go_once_per_stage(invoice, approver, django_capture_on_commit_callbacks):

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from billing.fake_gateway import InMemoryGateway
 from billing.gateway import override_gateway
@@ -82,3 +82,75 @@ def test_a_card_payment_and_its_fee_are_posted_once_whoever_records_them(council
     assert entries.filter(entry_type="payment").count() == 2 and entries.filter(entry_type="card_fee").count() == 2
     assert entries.filter(entry_type="payment").totals()["gross"] == 16_200
     assert -entries.filter(entry_type="card_fee").totals()["gross"] == Payment.objects.get(pk=payment.pk).fee_pence
+
+
+def _wait_until_another_session_waits_for_a_lock(timeout: float = 20.0) -> None:
+    """Poll pg_stat_activity until some other session of this database is blocked on a row lock."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no session ever waited for the lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_card_money_arriving_while_a_bank_payment_holds_the_invoice_pays_only_what_is_left(councils):
+    """A BACS receipt is being recorded (invoice locked, not committed) when the card succeeds: the card hook waits
+    for the lock, then reads what is owed, pays the £200 left and refunds the £100 extra (no error, no overpay)."""
+    from billing.fake_gateway import NEEDS_3DS
+    from billing.services.documents import record_document_payment
+    from billing.services.invoice_payments import pay_invoice_by_card
+    from billing.services.payments import refresh_payment
+    from tests.billing.factories import exempt_course
+
+    gateway = InMemoryGateway()
+    council = councils["shropshire"]
+    invoice = make_invoice(
+        council=council, school=SchoolFactory(funding_route="academy"), lines=[exempt_course(unit_net_pence=30_000)]
+    )
+    with override_gateway(gateway):
+        payment = pay_invoice_by_card(document=invoice, payment_method_id=NEEDS_3DS, attempt="attempt-0001").payment
+        gateway.authenticate(payment.stripe_payment_intent_id)
+        held, errors = threading.Event(), []
+
+        def bank_receipt():
+            try:
+                with transaction.atomic():
+                    record_document_payment(
+                        document=invoice,
+                        amount_pence=10_000,
+                        paid_on=invoice.issue_date,
+                        method="bank_transfer",
+                        reference="BACS 77",
+                    )
+                    held.set()
+                    _wait_until_another_session_waits_for_a_lock()
+            except BaseException as error:  # asserted below
+                errors.append(error)
+            finally:
+                held.set()
+                connection.close()
+
+        thread = threading.Thread(target=bank_receipt)
+        thread.start()
+        assert held.wait(timeout=30)
+        refresh_payment(payment=payment)  # the server's re-fetch after 3-D Secure: the payment hook runs here
+        thread.join(timeout=60)
+
+    assert errors == []
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid_pence) == ("paid", 30_000)
+    assert invoice.payments.get(card_payment=payment).amount_pence == 20_000
+    refund = payment.refunds.get()
+    assert (refund.amount_pence, refund.status, refund.council) == (10_000, "succeeded", council)
+    payment.refresh_from_db()
+    assert payment.amount_refunded_pence == 10_000

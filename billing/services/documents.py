@@ -380,9 +380,23 @@ def issue_credit_note(
     return credit_note
 
 
+@transaction.atomic
 def credit_invoice_in_full(*, invoice: BillingDocument, reason: str, issued_by: User | None = None) -> BillingDocument:
-    """Credit everything on the invoice not yet credited (a cancellation)."""
-    lines = [CreditLineInput(line=line) for line in invoice.lines.all() if line.net_pence > _credited_so_far(line)[0]]
+    """Credit everything on the invoice not yet credited (a cancellation).
+
+    The invoice row is locked before anything credited is read (issue_credit_note takes the same lock again,
+    re-entrantly): a credit committed by another session while this one waited is then seen, so the lines still
+    to credit are chosen from the invoice as it stands, not as it stood before the wait.
+    """
+    invoice = BillingDocument.objects.select_for_update().get(pk=invoice.pk)
+    credited = dict(
+        DocumentLine.objects.filter(credited_line__document=invoice)
+        .values_list("credited_line")
+        .annotate(total=Sum("net_pence"))
+    )
+    lines = [CreditLineInput(line=line) for line in invoice.lines.all() if line.net_pence > credited.get(line.pk, 0)]
+    if not lines and invoice.document_type == DocumentType.INVOICE:
+        raise ValidationError(f"{invoice.number} has nothing left to credit.")
     return issue_credit_note(invoice=invoice, lines=lines, reason=reason, issued_by=issued_by)
 
 

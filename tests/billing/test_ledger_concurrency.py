@@ -91,6 +91,8 @@ def _wait_until_another_session_waits_for_a_lock(timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
+            # Statistics views are snapshotted once per transaction, and the caller is inside one: look afresh.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"

@@ -59,3 +59,72 @@ def test_concurrent_issuers_get_gapless_unique_numbers_per_council(councils):
         assert [n for n, _ in stored] == list(range(1, expected + 1))
         assert sorted(issued[council.pk]) == list(range(1, expected + 1))
         assert stored[-1][1] == f"{council.invoice_prefix}-2026-{expected:06d}"
+
+
+def _wait_until_another_session_waits_for_a_lock(timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Statistics views are snapshotted once per transaction, and the caller is inside one: look afresh.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no session ever waited for the lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_crediting_in_full_while_another_credit_holds_the_invoice_credits_only_what_is_left(councils):
+    """Session A credits line 1 and holds the invoice; B credits the invoice in full meanwhile. B waits for the lock
+    and then credits line 2 only: never line 1 again, never a refusal over a line it read before waiting."""
+    from django.db import transaction
+
+    from billing.services.documents import CreditLineInput, credit_invoice_in_full, issue_credit_note
+    from tests.billing.factories import make_invoice
+
+    invoice = make_invoice(council=councils["staffordshire"], school=SchoolFactory(funding_route="academy"))
+    first_line, second_line = invoice.lines.all()
+    held, errors, done = threading.Event(), [], {}
+
+    def credit_line_one():
+        try:
+            with transaction.atomic():
+                done["a"] = issue_credit_note(
+                    invoice=invoice, lines=[CreditLineInput(line=first_line)], reason="Place refilled"
+                )
+                held.set()
+                _wait_until_another_session_waits_for_a_lock()
+        except BaseException as error:  # asserted below
+            errors.append(error)
+        finally:
+            held.set()
+            connection.close()
+
+    def credit_in_full():
+        try:
+            assert held.wait(timeout=30)
+            done["b"] = credit_invoice_in_full(invoice=invoice, reason="Course cancelled")
+        except BaseException as error:  # asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=credit_line_one), threading.Thread(target=credit_in_full)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert [line.credited_line_id for line in done["b"].lines.all()] == [second_line.pk]
+    invoice.refresh_from_db()
+    assert invoice.amount_credited_pence == invoice.gross_pence == done["a"].gross_pence + done["b"].gross_pence
+    assert invoice.status == "cancelled"
+    assert sorted(BillingDocument.objects.credit_notes().values_list("sequence_number", flat=True)) == [1, 2]

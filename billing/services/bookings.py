@@ -8,7 +8,8 @@ times, from any trigger, in any order: bookings' ``booking_confirmed`` and ``boo
 receipt exists as soon as the payment does) and the periodic sweep of recently changed bookings.
 
 What is billed: every line that was ever booked (``booked_at`` set) except a substitute's (its place was billed on
-the line it replaced), at the price, VAT rate and ledger codes snapshotted on the line. One document per council,
+the line it replaced), at the price, VAT rate and ledger codes snapshotted on the line. A council whose lines are
+all free issues nothing (no £0 VAT invoice with a number). One document per council,
 numbered in that council's own sequence and named ``booking:<reference>:council:<LA code>`` (unique in the
 database for invoices and recharges), each of its lines ``booking_line:<id>``:
 
@@ -203,6 +204,11 @@ def _issue_for_council(
             school=booking.school,
             booking_reference=booking.reference,
         )
+        return None
+    if not any(to_pence(line.gross) for line in lines):
+        # Free places only (a £0 course, a fully discounted line): no invoice, recharge or receipt for £0, so no
+        # number used (issue_invoice refuses one). The booking's confirmation is the school's record; a later
+        # cancellation of a free line is owed nothing, so no credit note can ever need this council's document.
         return None
     if route == PaymentRoute.CARD and payment is None:
         _task(

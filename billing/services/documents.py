@@ -270,6 +270,11 @@ def issue_invoice(
             line.vat_rate = Decimal(0)
             line.vat_label = vat_label(VatTreatment.OUTSIDE_SCOPE)
             line.vat_pence = 0
+    if not any(line.gross_pence for line in priced):
+        # Nothing is charged, so nothing is supplied for a price: a numbered £0 VAT invoice (or journal) would only
+        # use up a number in the council's sequence and put a document before the school asking for nothing.
+        # Callers issue no document instead (billing.services.bookings skips a council whose lines are all free).
+        raise ValidationError("Every line is free (£0.00): there is nothing to invoice, so no invoice is issued.")
     issue_date = issue_date or _today()
     return _create_document(
         council=council,

@@ -29,6 +29,7 @@ from bookings.models import Booking, BookingLine, LineStatus
 from bookings.services.cancellations import cancel_line, waive_charge
 from catalogue.events import course_date_cancelled
 from tests.billing.booking_world import Market
+from tests.bookings.factories import add_course_date, add_service
 from tests.factories import CouncilMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -293,6 +294,24 @@ def test_cancelling_a_recharged_line_asks_finance_to_reverse_the_journal_once(ma
         market.staffs,
     )
     assert not documents_of(booking, DocumentType.CREDIT_NOTE).exists()
+
+
+def test_a_council_whose_places_are_all_free_issues_no_document(market, on_commit):
+    """A free Staffordshire course beside a paid Shropshire one: Shropshire invoices, Staffordshire issues nothing
+    (no £0 VAT invoice, no number used), no finance task, and billing again still issues nothing."""
+    free_course = add_service(market.staffs, "course", title="Governor Briefing", price=Decimal("0.00"))
+    free_date = add_course_date(free_course, capacity=30, days_ahead=20)
+    with on_commit():
+        booking = market.book(dates=[free_date, market.shrops_date])
+    assert market.refreshed(booking).status == "confirmed"
+    assert [(d.council.la_code, d.gross_pence) for d in documents_of(booking)] == [("893", 15_000)]
+    assert not BillingDocument.objects.filter(council=market.staffs).exists()
+    assert not FinanceTask.objects.exists()
+    assert bill_booking(booking_id=booking.pk).documents == []
+    # Cancelling the free place is owed nothing and asks for nothing.
+    with on_commit():
+        cancel_line(line=booking.lines.get(council=market.staffs), by=market.sbm)
+    assert BillingDocument.objects.count() == 1 and not FinanceTask.objects.exists()
 
 
 def test_bookings_not_confirmed_are_never_billed(market, on_commit):

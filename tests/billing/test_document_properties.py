@@ -4,11 +4,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import DocumentLine, DocumentStatus
+from billing.money import round_pence
 from billing.services.documents import (
     CreditLineInput,
     LineInput,
@@ -37,6 +39,11 @@ line_inputs = st.builds(
 def test_totals_and_credits_always_add_up(councils, lines, credits):
     """Totals equal the lines and the VAT summary; part credits never exceed a line; a full credit matches exactly."""
     school = SchoolFactory()
+    if not any(round_pence(line.quantity * line.unit_net_pence) for line in lines):
+        # Nothing charged: no £0 VAT invoice is issued (and no number used).
+        with pytest.raises(ValidationError, match="nothing to invoice"):
+            issue_invoice(council=councils["staffordshire"], customer=school, lines=lines)
+        return
     invoice = issue_invoice(
         council=councils["staffordshire"], customer=school, lines=lines, issue_date=datetime.date(2026, 6, 1)
     )

@@ -261,3 +261,42 @@ def test_part_credit_then_payment_of_the_rest_is_paid(councils, academy):
     record_document_payment(document=invoice, amount_pence=invoice.outstanding_pence, paid_on=ISSUED, method="cheque")
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.PAID
+
+
+def test_an_invoice_of_nothing_but_free_lines_is_not_issued_and_uses_no_number(councils, academy):
+    """All lines £0 (or rounding to 0p): refused with a message, no document, the sequence untouched."""
+    council = councils["staffordshire"]
+    make_invoice(council=council, school=academy, issue_date=ISSUED)
+    for lines in (
+        [exempt_course(unit_net_pence=0), standard_service(unit_net_pence=0)],
+        [exempt_course(unit_net_pence=1, quantity=Decimal("0.25"))],  # a quarter of a penny is nothing
+    ):
+        with pytest.raises(ValidationError, match="nothing to invoice"):
+            make_invoice(council=council, school=academy, lines=lines, issue_date=ISSUED)
+    with pytest.raises(ValidationError, match="nothing to invoice"):
+        maintained = SchoolFactory(council=council, funding_route="maintained")
+        make_invoice(council=council, school=maintained, route="recharge", lines=[exempt_course(unit_net_pence=0)])
+    # A free line beside a charged one is an ordinary line of an ordinary invoice, numbered next.
+    invoice = make_invoice(
+        council=council, school=academy, lines=[exempt_course(unit_net_pence=0), exempt_course()], issue_date=ISSUED
+    )
+    assert invoice.sequence_number == 2 and invoice.gross_pence == 12_000
+    assert BillingDocument.objects.count() == 2
+
+
+def test_a_twelve_line_invoice_is_issued_in_as_many_queries_as_a_one_line_invoice(councils, academy):
+    """Lines and their ledger entries are bulk inserted: no query per line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    council = councils["staffordshire"]
+    make_invoice(council=council, school=academy, lines=[exempt_course()])  # the year's sequence row exists now
+    counts = {}
+    for size in (1, 12):
+        with CaptureQueriesContext(connection) as queries:
+            invoice = make_invoice(
+                council=council, school=academy, lines=[exempt_course(description=f"Course {n}") for n in range(size)]
+            )
+        counts[size] = len(queries)
+        assert invoice.lines.count() == size and invoice.ledger_entries.count() == size
+    assert counts[12] == counts[1] <= 12

@@ -328,6 +328,46 @@ def test_a_refund_stripe_refuses_is_a_task_on_the_finance_pages(market, on_commi
     assert client.get(reverse("billing:finance_tasks", args=[market.shrops.slug])).status_code == 403
 
 
+class SwitchableRefusingGateway(InMemoryGateway):
+    """Stripe refusing refunds until told otherwise."""
+
+    refuse = True
+
+    def refund(self, **kwargs):
+        if self.refuse:
+            raise PaymentError("card account closed (test)", code="charge_expired_for_capture")
+        return super().refund(**kwargs)
+
+
+def test_retrying_a_refused_refund_after_the_money_went_back_another_way_is_refused(market, on_commit, client):
+    """Retry re-checks, under the payment lock, what is still refundable: refunded meanwhile, Stripe is not asked
+    again, finance gets a message and the task stays open; the retry's key is stable per attempt."""
+    from billing.services.refunds import request_refund
+
+    with override_gateway(SwitchableRefusingGateway()) as gateway:
+        with on_commit():
+            booking = market.book(dates=[market.shrops_date], routes={market.shrops: "card"})
+        with on_commit():
+            payment = pay_booking_by_card(booking=booking, payment_method_id=SUCCEEDS).payment
+        with on_commit():
+            cancel_line(line=booking.lines.get(), by=market.sbm)
+        refused = Refund.objects.get()
+        task = FinanceTask.objects.get(kind=FinanceTaskKind.REFUND_FAILED)
+        gateway.refuse = False
+        with on_commit():  # another path gives the whole payment back meanwhile
+            request_refund(payment=payment, amount_pence=15_000, reason="Refunded by hand", idempotency_key="manual")
+        stripe_refunds = len(gateway.refunds)
+        client.force_login(CouncilMembershipFactory(council=market.shrops, role="finance").user)
+        with on_commit():
+            response = client.post(reverse("billing:finance_task_retry_refund", args=[task.pk]), follow=True)
+        assert response.status_code == 200
+        assert "Only £0.00 of" in response.content.decode()
+        task.refresh_from_db()
+        assert task.status == FinanceTaskStatus.OPEN
+        assert len(gateway.refunds) == stripe_refunds and Refund.objects.count() == 2
+        assert not Refund.objects.filter(idempotency_key__startswith=f"{refused.idempotency_key}:retry:").exists()
+
+
 # --- The pages --------------------------------------------------------------------------------------------
 
 

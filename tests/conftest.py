@@ -57,6 +57,19 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
+@pytest.fixture(autouse=True)
+def _celery_may_wait_for_results():
+    """Clear Celery's process-wide "never wait for a result here" flag before each test.
+
+    An eager ``apply_async`` sets that flag while its task runs and puts back what it found afterwards. It is one
+    global, not per thread: when eager tasks run in two threads at once (a live server and the test, or the
+    concurrency tests), the second can put back the first one's True, leaving it set for the rest of the run; a
+    later real-worker test's ``result.get()`` then fails with "Never call result.get() within a task!"."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def councils(db):
     """The three partnership councils, keyed by slug (staffordshire, shropshire, worcestershire)."""

@@ -112,6 +112,9 @@ class CourseDate(models.Model):
         if self.service_id and self.venue_id and self.venue.council_id != self.service.council_id:
             errors["venue"] = "Choose one of the venues of the council that runs this course."
         places_taken = self.current_places_taken()
+        # Validate (and let full_clean's constraint check see) the count as it is now, not as it was read:
+        # save() never writes it, so this only keeps a stale count from failing the capacity constraint.
+        self.places_taken = places_taken
         if self.capacity is not None and self.capacity < places_taken:
             errors["capacity"] = f"{places_taken} places are already taken, so the capacity cannot be lower than that."
         if self.booking_opens_at and self.booking_closes_at and self.booking_closes_at <= self.booking_opens_at:

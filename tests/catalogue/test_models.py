@@ -196,7 +196,8 @@ def test_course_date_clean_messages(tree):
     """Capacity below places taken, another council's venue and booking windows get clear messages."""
     course = add_service(tree.providers["staffordshire"])
     course_date = CourseDateFactory(service=course, capacity=10)
-    course_date.places_taken = 8
+    # Places are taken by bookings' own UPDATE, not by the instance being edited (which still says 0).
+    CourseDate.objects.filter(pk=course_date.pk).update(places_taken=8)
     course_date.capacity = 5
     course_date.venue = VenueFactory(council=tree.providers["worcestershire"].council)
     course_date.booking_opens_at = course_date.starts_at - timedelta(days=2)
@@ -208,6 +209,18 @@ def test_course_date_clean_messages(tree):
         "venue": ["Choose one of the venues of the council that runs this course."],
         "booking_closes_at": ["Booking must close after it opens."],
     }
+
+
+@pytest.mark.django_db
+def test_a_stale_count_in_the_edited_instance_does_not_fail_validation(tree):
+    """An editor's copy read when 8 places were taken validates against the 2 taken now (6 were cancelled)."""
+    course_date = CourseDateFactory(service=add_service(tree.providers["shropshire"]), capacity=10)
+    CourseDate.objects.filter(pk=course_date.pk).update(places_taken=8)
+    course_date.refresh_from_db()
+    CourseDate.objects.filter(pk=course_date.pk).update(places_taken=2)
+    course_date.capacity = 5
+    course_date.full_clean()
+    assert course_date.places_taken == 2
 
 
 @pytest.mark.django_db

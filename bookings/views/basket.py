@@ -23,6 +23,7 @@ from portal.models import School
 
 from .. import selectors
 from ..services import basket as basket_service
+from .delegate_fields import access_needs_field, dietary_needs_field
 
 SCHOOL_PARAM = "school"
 
@@ -97,21 +98,8 @@ class CoursePlaceForm(GovukFormMixin, SchoolChoiceMixin):
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     delegate_role = forms.CharField(label="Their role (optional)", max_length=120, required=False)
-    access_needs = forms.CharField(
-        label="Access needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Only the school and the council running the course see this. It is deleted 30 days after "
-        "the course.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    dietary_needs = forms.CharField(
-        label="Dietary needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Deleted 30 days after the course, like access needs.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    access_needs = access_needs_field()
+    dietary_needs = dietary_needs_field()
 
     def __init__(self, *args, dates: list[CourseDate], schools: list[School], named: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

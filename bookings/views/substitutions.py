@@ -22,6 +22,7 @@ from portal.forms_govuk import GovukFormMixin
 from ..models import BookingLine
 from ..services import substitutions
 from ..states import IllegalTransition
+from .delegate_fields import access_needs_field, dietary_needs_field
 
 CONFLICT = "Someone changed this booking at the same time. Nothing was changed: check the booking and try again."
 
@@ -35,21 +36,8 @@ class SubstituteForm(GovukFormMixin, forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     role = forms.CharField(label="Their role (optional)", max_length=120, required=False)
-    access_needs = forms.CharField(
-        label="Access needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Only the school and the council running the course see this. It is deleted 30 days after the "
-        "course.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    dietary_needs = forms.CharField(
-        label="Dietary needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Deleted 30 days after the course, like access needs.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    access_needs = access_needs_field()
+    dietary_needs = dietary_needs_field()
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())

@@ -23,6 +23,7 @@ from ..models import ItemKind, WaitingListEntry, WaitingStatus
 from ..selectors import payment_routes_for
 from ..services import waiting_list
 from .basket import SCHOOL_PARAM, SchoolChoiceMixin, chosen_school
+from .delegate_fields import access_needs_field, dietary_needs_field
 
 
 def _booker_schools(user) -> list[School]:
@@ -115,21 +116,8 @@ def _entry_for(request, entry_id: int) -> WaitingListEntry:
 class AcceptForm(GovukFormMixin, forms.Form):
     payment_route = forms.ChoiceField(label="How will you pay?", widget=GovukRadioSelect)
     po_number = forms.CharField(label="Purchase order number", max_length=40, required=False)
-    access_needs = forms.CharField(
-        label="Access needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Only the school and the council running the course see this. It is deleted 30 days after the "
-        "course.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    dietary_needs = forms.CharField(
-        label="Dietary needs (optional)",
-        required=False,
-        max_length=1000,
-        help_text="Deleted 30 days after the course, like access needs.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    access_needs = access_needs_field()
+    dietary_needs = dietary_needs_field()
 
     def __init__(self, *args, entry: WaitingListEntry, **kwargs):
         super().__init__(*args, **kwargs)

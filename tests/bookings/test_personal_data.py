@@ -165,3 +165,15 @@ def test_beat_runs_the_flows_periodic_tasks_by_registered_name():
         "bookings.tasks.erase_delegate_needs",
     ):
         assert name in scheduled and name in app.tasks, name
+
+
+def test_forms_asking_for_needs_say_how_long_the_setting_keeps_them(settings):
+    """The hint on every form that asks for access or dietary needs follows BOOKINGS_NEEDS_RETENTION_DAYS."""
+    from bookings.views.substitutions import SubstituteForm
+    from bookings.views.waiting_list import AcceptForm
+
+    settings.BOOKINGS_NEEDS_RETENTION_DAYS = 45
+    for form_class in (SubstituteForm, AcceptForm):
+        fields = form_class.base_fields
+        assert "deleted 45 days after the course" in str(fields["access_needs"].help_text)
+        assert str(fields["dietary_needs"].help_text) == "Deleted 45 days after the course, like access needs."

@@ -9,7 +9,6 @@ The invoice becomes paid only through the payment hook (the webhook or the serve
 browser says so. Only the school's approvers pay.
 """
 
-import json
 import logging
 
 from django.conf import settings
@@ -31,6 +30,7 @@ from billing.services.invoice_payments import (
 from portal import access
 
 from .documents import visible_document_or_403
+from .json_api import json_body, json_error
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +40,6 @@ def _payable_document(request, pk: int):
     if not selectors.can_pay_by_card(request.user, document):
         raise PermissionDenied("Only the school's approvers can pay an open invoice by card.")
     return document
-
-
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"status": "error", "message": message}, status=status)
-
-
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 @login_required
@@ -77,9 +65,9 @@ def pay_setup(request, pk: int):
     try:
         setup = start_invoice_card_setup(document=document)
     except ValidationError as error:
-        return _error(" ".join(error.messages))
+        return json_error(" ".join(error.messages))
     except PaymentError as error:
-        return _error(error.user_message, status=502)
+        return json_error(error.user_message, status=502)
     return JsonResponse({"status": "ok", "client_secret": setup.client_secret})
 
 
@@ -87,7 +75,7 @@ def pay_setup(request, pk: int):
 @require_POST
 def pay_charge(request, pk: int):
     document = _payable_document(request, pk)
-    data = _body(request)
+    data = json_body(request)
     try:
         outcome = pay_invoice_by_card(
             document=document,
@@ -95,10 +83,10 @@ def pay_charge(request, pk: int):
             attempt=str(data.get("attempt") or ""),
         )
     except ValidationError as error:
-        return _error(" ".join(error.messages))
+        return json_error(" ".join(error.messages))
     except PaymentError as error:
         logger.info("invoice %s card payment refused: %s", document.pk, error)
-        return _error(error.user_message, status=402)
+        return json_error(error.user_message, status=402)
     done = reverse("billing:document", args=[document.pk])
     if outcome.requires_action:
         return JsonResponse(
@@ -116,19 +104,19 @@ def pay_complete(request, pk: int):
     # Not can_pay_by_card: the webhook may have settled the invoice already, and the approver still needs the answer.
     if document.school is None or not access.is_school_approver(request.user, document.school):
         raise PermissionDenied("Only the school's approvers can pay an open invoice by card.")
-    data = _body(request)
+    data = json_body(request)
     payment_id = data.get("payment")
     if not str(payment_id or "").isdigit():
-        return _error("The payment could not be found. Reload the page to see whether the invoice is paid.")
+        return json_error("The payment could not be found. Reload the page to see whether the invoice is paid.")
     try:
         payment = complete_invoice_card_payment(document=document, payment_id=int(payment_id))
     except ValidationError as error:
-        return _error(" ".join(error.messages))
+        return json_error(" ".join(error.messages))
     except PaymentError as error:
-        return _error(error.user_message, status=502)
+        return json_error(error.user_message, status=502)
     done = reverse("billing:document", args=[document.pk])
     if payment.is_settled:
         return JsonResponse({"status": "succeeded", "redirect": f"{done}?paid=1"})
     if payment.status == "failed":
-        return _error("Your bank did not confirm this payment. Try again, or use another card.", status=402)
+        return json_error("Your bank did not confirm this payment. Try again, or use another card.", status=402)
     return JsonResponse({"status": "processing", "redirect": f"{done}?paid=processing"})

@@ -13,7 +13,6 @@ Only members of the booking's school see any of it (anyone else gets 404, as for
 needs JavaScript; without it the page says so and offers to pay by invoice instead (``by_invoice``).
 """
 
-import json
 import logging
 
 from django.conf import settings
@@ -34,6 +33,8 @@ from bookings.models import Booking, BookingStatus
 from bookings.services.payment_route_change import pay_by_invoice_instead
 from portal import access
 
+from .json_api import json_body, json_error
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,18 +44,6 @@ def school_booking_or_404(request, reference: str) -> Booking:
     if booking is None or access.school_role(request.user, booking.school) is None:
         raise Http404("No such booking of your school.")
     return booking
-
-
-def _error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"status": "error", "message": message}, status=status)
-
-
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _page_url(booking: Booking) -> str:
@@ -136,9 +125,9 @@ def pay_setup(request, reference: str):
     try:
         setup = service.start_booking_card_setup(booking=booking)
     except ValidationError as error:
-        return _error(" ".join(error.messages), status=409)
+        return json_error(" ".join(error.messages), status=409)
     except PaymentError as error:
-        return _error(error.user_message, status=502)
+        return json_error(error.user_message, status=502)
     return JsonResponse({"status": "ok", "client_secret": setup.client_secret})
 
 
@@ -146,14 +135,14 @@ def pay_setup(request, reference: str):
 @require_POST
 def pay_charge(request, reference: str):
     booking = school_booking_or_404(request, reference)
-    data = _body(request)
+    data = json_body(request)
     try:
         outcome = service.pay_booking_by_card(booking=booking, payment_method_id=str(data.get("payment_method") or ""))
     except ValidationError as error:
-        return _error(" ".join(error.messages))
+        return json_error(" ".join(error.messages))
     except PaymentError as error:
         logger.info("booking %s card payment refused: %s", booking.reference, error)
-        return _error(error.user_message, status=402)
+        return json_error(error.user_message, status=402)
     if outcome.requires_action:
         return JsonResponse(
             {"status": "requires_action", "client_secret": outcome.client_secret, "payment": outcome.payment.pk}
@@ -166,19 +155,21 @@ def pay_charge(request, reference: str):
 @require_POST
 def pay_complete(request, reference: str):
     booking = school_booking_or_404(request, reference)
-    payment_id = _body(request).get("payment")
+    payment_id = json_body(request).get("payment")
     if not str(payment_id or "").isdigit():
-        return _error("The payment could not be found. Reload the page to see whether the booking is paid.")
+        return json_error("The payment could not be found. Reload the page to see whether the booking is paid.")
     try:
         payment = service.complete_booking_card_payment(booking=booking, payment_id=int(payment_id))
     except ValidationError as error:
-        return _error(" ".join(error.messages))
+        return json_error(" ".join(error.messages))
     except PaymentError as error:
-        return _error(error.user_message, status=502)
+        return json_error(error.user_message, status=502)
     if payment.is_settled:
         return JsonResponse({"status": "succeeded", "redirect": _page_url(booking)})
     if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
-        return _error("Your bank did not confirm this payment. Try again, use another card, or pay by invoice.", 402)
+        return json_error(
+            "Your bank did not confirm this payment. Try again, use another card, or pay by invoice.", 402
+        )
     return JsonResponse({"status": "processing", "redirect": _page_url(booking)})
 
 

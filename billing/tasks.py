@@ -1,10 +1,16 @@
-"""Billing's Celery tasks: thin, by id, idempotent, retried with backoff while Stripe is unreachable."""
+"""Billing's Celery tasks: thin, by id, idempotent, retried with backoff while Stripe or the database is unreachable."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from billing.gateway import GatewayUnavailable
 
-RETRY = {"autoretry_for": (GatewayUnavailable,), "retry_backoff": 5, "retry_backoff_max": 600, "max_retries": 10}
+RETRY = {
+    "autoretry_for": (GatewayUnavailable, OperationalError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "max_retries": 10,
+}
 
 
 @shared_task(name="billing.process_stripe_event", **RETRY)

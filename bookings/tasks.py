@@ -9,11 +9,12 @@ import logging
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
 EMAIL_RETRY = {
-    "autoretry_for": (SMTPException, OSError),
+    "autoretry_for": (SMTPException, OSError, OperationalError),
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "retry_jitter": True,

@@ -5,6 +5,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import OperationalError
 from django.utils import timezone
 
 from portal import memberships, sign_in_records
@@ -30,9 +31,10 @@ def delete_old_sign_in_records() -> int:
 
 
 # Email tasks: each sends through portal.emails.send_email_once, so a retry or a duplicate sends nothing
-# twice. SMTP and network failures retry with exponential backoff (jittered, capped at ten minutes).
+# twice. SMTP and network failures, and a database that is locked or gone for a moment, retry with exponential
+# backoff (jittered, capped at ten minutes).
 EMAIL_RETRY = {
-    "autoretry_for": (SMTPException, OSError),
+    "autoretry_for": (SMTPException, OSError, OperationalError),
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "retry_jitter": True,

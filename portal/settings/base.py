@@ -106,6 +106,12 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", defau
 _test_db = env.str("PORTAL_TEST_DB", default="test_portal")
 if "sqlite" in DATABASES["default"]["ENGINE"]:
     _test_db = str(VAR_DIR / f"{_test_db}.sqlite3")
+    # The demo's web server, Celery worker and beat share one SQLite file. Transactions that begin by taking the
+    # write lock (IMMEDIATE) wait for each other up to the timeout instead of failing with "database is locked"
+    # when a reader tries to become a writer; WAL lets readers go on while someone writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
+    )
 DATABASES["default"]["TEST"] = {"NAME": _test_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -181,6 +181,26 @@ class BillingDocument(models.Model):
         return self.document_type == DocumentType.RECHARGE
 
     @property
+    def kind_label(self) -> str:
+        """What the document is, in the words printed on it: an invoice paid in full is a receipt."""
+        if self.is_invoice and self.status == DocumentStatus.PAID:
+            return "Receipt"
+        return self.get_document_type_display()
+
+    @property
+    def awaits_payment(self) -> bool:
+        """An invoice with money still owed on it (a recharge is settled by journal, not paid by the school)."""
+        return self.is_invoice and self.status != DocumentStatus.CANCELLED and self.outstanding_pence > 0
+
+    @property
+    def reference_for_customer(self) -> str:
+        """Our reference as the school knows it: the booking's reference, not the internal source key."""
+        kind, _, rest = self.source_reference.partition(":")
+        if kind == "booking" and rest:
+            return f"Booking {rest.split(':', 1)[0]}"
+        return self.source_reference
+
+    @property
     def outstanding_pence(self) -> int:
         """What is still owed: gross less payments and credits (never below zero)."""
         return max(self.gross_pence - self.amount_paid_pence - self.amount_credited_pence, 0)

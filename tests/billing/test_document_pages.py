@@ -79,3 +79,29 @@ def test_document_page_offers_what_the_role_may_do(client, invoice):
     client.force_login(CouncilMembershipFactory(council=invoice.council, role="finance").user)
     page = client.get(url).content.decode()
     assert "Record a payment" in page and "by card" not in page
+
+
+def test_a_paid_invoice_is_listed_as_a_receipt_with_nothing_due_and_the_booking_as_our_reference(client, councils):
+    """The school sees a card- or bank-paid invoice as a receipt, with no due date or amount owed; the PDF and the
+    page name the booking, not the internal source key."""
+    invoice = make_invoice(
+        council=councils["worcestershire"],
+        school=SchoolFactory(name="Severn Valley Academy", funding_route="academy"),
+        issue_date=datetime.date(2026, 1, 5),
+        source_reference="booking:TCB-ABC123:council:885",
+    )
+    record_document_payment(
+        document=invoice,
+        amount_pence=invoice.gross_pence,
+        paid_on=datetime.date(2026, 1, 20),
+        method="bank_transfer",
+        reference="BACS 1",
+    )
+    invoice.refresh_from_db()
+    client.force_login(SchoolMembershipFactory(school=invoice.school, role="approver").user)
+    listing = client.get(reverse("billing:school_documents", args=[invoice.school.urn])).content.decode()
+    assert "Receipt" in listing and invoice.due_date.strftime("%-d %b %Y") not in listing
+    page = client.get(reverse("billing:document", args=[invoice.pk])).content.decode()
+    assert "Payment due by" not in page and "Booking TCB-ABC123" in page
+    html = pdf.render_document_html(invoice)
+    assert "Booking TCB-ABC123" in html and "booking:TCB-ABC123" not in html

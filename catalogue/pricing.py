@@ -394,10 +394,18 @@ def _price(rule: RuleSpec, customer: Customer, quantity: Decimal) -> _Priced:
     raise ValueError(f"Unknown price rule kind {rule.kind!r}.")
 
 
+def _sla_name(rule: RuleSpec) -> str:
+    """'the HR Advice SLA' (not 'the HR Advice SLA SLA' when the service's own name ends in SLA)."""
+    name = " ".join(rule.subscriber_service_name.split())
+    if not name:
+        return "the matching SLA"
+    return f"the {name}" if name.upper().endswith("SLA") else f"the {name} SLA"
+
+
 def _with_subscriber_note(rule: RuleSpec, text: str) -> str:
     if rule.subscriber_service_id is None:
         return text
-    sla = f"the {rule.subscriber_service_name} SLA" if rule.subscriber_service_name else "the matching SLA"
+    sla = _sla_name(rule)
     return f"Subscriber price for holders of {sla}: {text[0].lower()}{text[1:]}"
 
 
@@ -564,6 +572,6 @@ def describe_who(rule: RuleSpec) -> str:
     text = f"{parts[0]} ({parts[1]})" if len(parts) == 2 else (parts[0] if parts else "all schools")
     text = text[0].upper() + text[1:]
     if rule.subscriber_service_id is not None:
-        sla = f"the {rule.subscriber_service_name} SLA" if rule.subscriber_service_name else "the matching SLA"
+        sla = _sla_name(rule)
         text += f", holding {sla}"
     return text

@@ -258,6 +258,16 @@ def test_subscriber_price_explains_the_sla():
     assert line.explanation == "Subscriber price for holders of the HR Advice SLA: flat fee £60.00"
 
 
+@pytest.mark.parametrize("name", ["HR Advice SLA", "HR Advice sla", "HR Advice"])
+def test_an_sla_named_with_sla_is_not_called_sla_sla(name):
+    """Most SLAs are called "… SLA" already; the explanation does not add a second one."""
+    customer = Customer("academy", "primary", 200, frozenset({9}))
+    rules = [rule(1, "flat", amount="60", subscriber_service_id=9, subscriber_service_name=name)]
+    (line,) = price(rules, customer).lines
+    assert "SLA SLA" not in line.explanation.upper()
+    assert line.explanation.startswith(f"Subscriber price for holders of the {name}")
+
+
 def test_equally_specific_rules_go_to_the_cheapest_for_the_school():
     """Two rules as specific as each other: the school gets the cheaper one."""
     rules = [

@@ -149,7 +149,7 @@ class ListingFilterForm(ChoicesForm):
         end = self.date_to.clean(self)
         if start and end and end < start:
             self.add_error("to_day", "Date to must be the same as or after date from")
-            end = None
+            start = end = None  # half of a range that is the wrong way round is no filter either
         cleaned["date_from"] = start
         cleaned["date_to"] = end
         # Whitespace only is no search; search syntax is stripped later (catalogue.listing.search_terms).

@@ -216,6 +216,15 @@ def test_valid_filters_still_apply_beside_a_bad_one(client, tree):
     assert titles(response) == ["New governor induction"]
 
 
+def test_a_date_range_the_wrong_way_round_filters_by_neither_date(client, tree):
+    """'To' before 'from' is reported, and neither half of the range is applied; the count says so."""
+    everything = titles(client.get("/services/"))
+    response = client.get("/services/?from_day=10&from_month=3&from_year=2031&to_day=1&to_month=3&to_year=2031")
+    assert "Date to must be the same as or after date from" in response.text
+    assert titles(response) == everything
+    assert "leaving out what needs correcting" in response.text
+
+
 def test_form_keeps_what_was_chosen(client, tree):
     """Checked boxes, the town and typed dates are shown back to the user."""
     text = client.get("/services/?council=shropshire&town=Telford&from_day=3&from_month=4&from_year=2031").text

@@ -29,14 +29,14 @@ from billing.services.invoice_payments import (
 )
 from portal import access
 
-from .documents import visible_document_or_403
+from .documents import visible_document_or_404
 from .json_api import json_body, json_error
 
 logger = logging.getLogger(__name__)
 
 
 def _payable_document(request, pk: int):
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     if not selectors.can_pay_by_card(request.user, document):
         raise PermissionDenied("Only the school's approvers can pay an open invoice by card.")
     return document
@@ -44,7 +44,7 @@ def _payable_document(request, pk: int):
 
 @login_required
 def pay_invoice(request, pk: int):
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     if document.school is None or not access.is_school_approver(request.user, document.school):
         raise PermissionDenied("Only the school's approvers can pay an open invoice by card.")
     if not selectors.is_payable_by_card(document):
@@ -100,7 +100,7 @@ def pay_charge(request, pk: int):
 @login_required
 @require_POST
 def pay_complete(request, pk: int):
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     # Not can_pay_by_card: the webhook may have settled the invoice already, and the approver still needs the answer.
     if document.school is None or not access.is_school_approver(request.user, document.school):
         raise PermissionDenied("Only the school's approvers can pay an open invoice by card.")

@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from billing.forms import RecordPaymentForm
@@ -19,11 +19,12 @@ from portal.access import school_member_required
 PAGE_SIZE = 25
 
 
-def visible_document_or_403(request, pk: int) -> BillingDocument:
-    """The document named in the URL: 404 if there is none, 403 unless the user may see it."""
-    document = get_object_or_404(BillingDocument.objects.select_related("council", "school"), pk=pk)
-    if not selectors.can_view_document(request.user, document):
-        raise PermissionDenied("You do not have access to this document.")
+def visible_document_or_404(request, pk: int) -> BillingDocument:
+    """The document named in the URL, for someone who may see it; 404 otherwise, whether or not it exists, so
+    that document numbers (which run in sequence) do not tell another school or council what exists."""
+    document = BillingDocument.objects.select_related("council", "school").filter(pk=pk).first()
+    if document is None or not selectors.can_view_document(request.user, document):
+        raise Http404("No such document.")
     return document
 
 
@@ -39,7 +40,7 @@ def school_documents(request, school):
 
 @login_required
 def document_detail(request, pk: int):
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     can_manage = selectors.can_manage_document(request.user, document)
     if document.school_id and access.is_school_member(request.user, document.school) and not can_manage:
         back = (reverse("billing:school_documents", args=[document.school.urn]), "Back to invoices and receipts")
@@ -64,7 +65,7 @@ def document_detail(request, pk: int):
 
 @login_required
 def document_pdf_download(request, pk: int):
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     response = HttpResponse(document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document_filename(document)}"'
     response["Cache-Control"] = "private, no-store"
@@ -74,7 +75,7 @@ def document_pdf_download(request, pk: int):
 @login_required
 def record_payment(request, pk: int):
     """Finance of the issuing council records money received: date, reference, amount (part payments too)."""
-    document = visible_document_or_403(request, pk)
+    document = visible_document_or_404(request, pk)
     if not selectors.can_manage_document(request.user, document):
         raise PermissionDenied("Only the council's finance officers record payments.")
     if document.is_credit_note or document.outstanding_pence <= 0:

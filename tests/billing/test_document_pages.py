@@ -105,3 +105,11 @@ def test_a_paid_invoice_is_listed_as_a_receipt_with_nothing_due_and_the_booking_
     assert "Payment due by" not in page and "Booking TCB-ABC123" in page
     html = pdf.render_document_html(invoice)
     assert "Booking TCB-ABC123" in html and "booking:TCB-ABC123" not in html
+
+
+def test_another_schools_document_looks_like_one_that_does_not_exist(client, invoice):
+    """Document ids run in sequence: someone who may not see one gets the same 404 as for an id nobody has."""
+    client.force_login(SchoolMembershipFactory(school=SchoolFactory(), role="approver").user)
+    for view in ("billing:document", "billing:document_pdf"):
+        assert client.get(reverse(view, args=[invoice.pk])).status_code == 404
+        assert client.get(reverse(view, args=[invoice.pk + 1000])).status_code == 404

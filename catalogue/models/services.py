@@ -207,6 +207,11 @@ class ServicePage(Page):
                 f"You can cancel free of charge up to {days} days before the subscription starts. After that the "
                 "subscription runs for the whole term."
             )
+        if self.kind == ServiceKind.ONE_OFF:
+            return (
+                f"You can cancel free of charge up to {days} days before the work is due to start. After that the "
+                "full price is charged."
+            )
         return (
             f"You can cancel free of charge up to {days} days before the start. After that the full price is "
             "charged, unless the place is filled from the waiting list. Non-attendance is charged in full."

@@ -40,7 +40,7 @@ def test_course_page_lists_upcoming_dates_with_places(client, tree):
 def test_service_page_shows_key_facts_and_price_table(client, tree):
     """Every kind shows its council, VAT treatment, cancellation policy and the public price table."""
     provider = tree.providers["worcestershire"]
-    for kind, fact in (("subscription", "Buying for next year"), ("one_off", "Bought by the"), ("course", "Dates")):
+    for kind, fact in (("subscription", "Buying for next year"), ("one_off", "Priced per"), ("course", "Dates")):
         page = add_service(provider, kind, vat_treatment="standard", cancellation_free_days=21)
         PriceRuleFactory(service=page, amount="250.00")
         main = _main(client.get(page.url))
@@ -49,6 +49,8 @@ def test_service_page_shows_key_facts_and_price_table(client, tree):
         assert "20%" in main
         assert "up to 21 days before" in main
         assert "£250.00" in main
+        # Only a course has places, a waiting list and attendance.
+        assert ("waiting list" in page.cancellation_policy_text) == (kind == "course")
 
 
 @pytest.mark.django_db

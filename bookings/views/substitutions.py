@@ -104,7 +104,8 @@ def substitute(request, reference: str, line_id: int):
                 messages.error(request, CONFLICT)
                 return redirect("bookings:detail", reference=reference)
             except ValidationError as error:
-                if error.code == "not_substitutable":
+                # A refusal is a plain ValidationError with a code; field errors come as a dict, which has none.
+                if getattr(error, "code", None) == "not_substitutable":
                     refusal, status = " ".join(error.messages), 409
                 else:
                     _apply_errors(form, error)

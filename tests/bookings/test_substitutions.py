@@ -211,3 +211,18 @@ def test_substitution_keeps_the_booking_total(world, place):
     substitute_delegate(line=place, new=SUB, by=world.booker)
     assert booking_totals(place.booking.lines.filter(status__in=live)) == before
     assert before[0] == Decimal("100.00")
+
+
+def test_the_page_shows_the_same_person_error_in_the_summary_and_keeps_what_was_typed(client, world, place):
+    """Naming the person who already has the place is a field error on the page (not a server error): it is
+    in the error summary, linked to the name field, and the form keeps what was typed."""
+    url = reverse("bookings:substitute", args=[place.booking.reference, place.pk])
+    client.force_login(world.booker)
+    response = client.post(url, {"name": "Ada Original", "email": "ada@o.example", "role": "Head of maths"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="govuk-error-summary"' in html and 'href="#id_name"' in html
+    assert "Ada Original already has this place" in html
+    assert 'value="Ada Original"' in html and 'value="ada@o.example"' in html and 'value="Head of maths"' in html
+    place.refresh_from_db()
+    assert place.status == LineStatus.BOOKED

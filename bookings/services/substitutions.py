@@ -5,7 +5,7 @@ place takes over (``substitute_of`` points back), on the same booking, with the 
 route and ledger codes. ``places_taken`` is not touched (a substituted line takes no place, the new one takes
 the one it left), and billing does not bill the substitute (its place was billed on the line it replaced).
 Both lines carry the change on the audit trail; the new delegate gets a confirmation with a calendar entry,
-like any confirmation, and the booker is told.
+like any confirmation, the previous delegate is told the place has gone, and the booker is told.
 
 Who: the school's approver, or the person who made the booking while still at the school (the same people
 who may cancel it on the school's side). Council staff cannot: the school decides who it sends.
@@ -124,6 +124,18 @@ def substitution_refusal(line: BookingLine, at: datetime | None = None) -> str |
     return None
 
 
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _same_person(new: NewDelegate, current: Delegate) -> bool:
+    """The same name, and either no new email (nothing says it is someone else) or the same one: a school
+    that types "sam patel" without an email means the Sam Patel who already has the place."""
+    if not _same_name(new.name, current.name):
+        return False
+    return not new.email or new.email.casefold() == current.email.strip().casefold()
+
+
 def _check_new_delegate(new: NewDelegate, current: Delegate | None) -> None:
     errors: dict[str, str] = {}
     if not new.name:
@@ -133,12 +145,7 @@ def _check_new_delegate(new: NewDelegate, current: Delegate | None) -> None:
             validate_email(new.email)
         except ValidationError:
             errors["email"] = "Enter an email address in the correct format, like name@example.org."
-    if (
-        not errors
-        and current is not None
-        and new.name.casefold() == current.name.casefold()
-        and new.email == current.email.lower()
-    ):
+    if not errors and current is not None and _same_person(new, current):
         errors["name"] = f"{current.name} already has this place. Enter the person who will attend instead."
     if errors:
         raise ValidationError(errors)
@@ -226,7 +233,8 @@ def _tasks():
 
 
 def notify_substitution(*, line_id: int) -> int:
-    """Confirm the place to the new delegate (with a calendar entry) and tell the booker who goes instead."""
+    """Confirm the place to the new delegate (with a calendar entry), tell the previous delegate that the place
+    has gone to someone else, and tell the booker who goes instead."""
     line = (
         BookingLine.objects.select_related(
             "booking",
@@ -256,6 +264,13 @@ def notify_substitution(*, line_id: int) -> int:
             subject=subject,
             body=body,
             attachments=[calendar],
+        )
+    if previous and previous.email:
+        # The person who had the place is told it has gone, so they do not turn up; keyed on the old line,
+        # which is handed on once only.
+        subject, body = render("substitution_previous", {"booking": booking, "line": line, "previous": previous})
+        sent += send_once(
+            key=f"line:{line.substitute_of_id}:substitution:previous", to=previous.email, subject=subject, body=body
         )
     subject, body = render(
         "substitution_booker",

@@ -82,7 +82,7 @@ def test_a_substitute_takes_the_same_place_at_the_same_price_on_the_same_booking
     new_change = StatusChange.objects.get(line=new)
     assert (new_change.to_status, new_change.by) == ("booked", world.booker)
     assert "takes the place of Ada Original" in new_change.reason
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(["sue@oakfield.example", world.booker.email])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(["sue@oakfield.example", "ada@o.example", world.booker.email])
     to_sue = next(m for m in mail.outbox if m.to == ["sue@oakfield.example"])
     assert to_sue.attachments and to_sue.attachments[0][2] == "text/calendar"
     ics = to_sue.attachments[0][1]
@@ -148,6 +148,56 @@ def test_the_new_delegate_must_be_named_properly_and_be_someone_else(world, plac
         substitute_delegate(line=place, new=NewDelegate(name="ada original", email="ADA@o.example"), by=world.booker)
     place.refresh_from_db()
     assert place.status == LineStatus.BOOKED
+
+
+@pytest.mark.parametrize("email", ["", "SAM.PATEL@o.example"])
+def test_the_same_name_without_an_email_or_with_the_same_email_is_the_same_person(world, email):
+    """ "sam  patel" with no email, or with the same email in other case, is the Sam Patel who has the place."""
+    line = confirmed_place(
+        school=world.school,
+        user=world.booker,
+        course_date=world.staffs_date,
+        name="Sam Patel",
+        email="sam.patel@o.example",
+    )
+    with pytest.raises(ValidationError, match="Sam Patel already has this place"):
+        substitute_delegate(line=line, new=NewDelegate(name=" sam  patel ", email=email), by=world.booker)
+    line.refresh_from_db()
+    assert line.status == LineStatus.BOOKED
+
+
+def test_the_same_name_with_another_email_is_someone_else(world):
+    """Two colleagues may share a name: a different email makes the substitute someone else."""
+    line = confirmed_place(
+        school=world.school,
+        user=world.booker,
+        course_date=world.staffs_date,
+        name="Sam Patel",
+        email="sam.patel@o.example",
+    )
+    new = substitute_delegate(line=line, new=NewDelegate(name="Sam Patel", email="sam.p2@o.example"), by=world.booker)
+    assert new.delegate.email == "sam.p2@o.example"
+
+
+def test_the_previous_delegate_is_told_once_that_the_place_has_gone(world, place, django_capture_on_commit_callbacks):
+    """Whoever had the place (with an email) is told it has been given to someone else, once only; a previous
+    delegate without an email gets nothing."""
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = substitute_delegate(line=place, new=NewDelegate(name="Tom Third"), by=world.booker)
+    to_ada = [m for m in mail.outbox if m.to == ["ada@o.example"]]
+    assert len(to_ada) == 1
+    assert "given to someone else" in to_ada[0].subject
+    assert "Ada Original" in to_ada[0].body and "do not attend" in to_ada[0].body
+    assert place.booking.reference in to_ada[0].body
+    from bookings import tasks
+
+    assert tasks.send_substitution(new.pk) == 0
+    # Tom has no email: handing the place on again sends nothing to him as the previous delegate.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        substitute_delegate(line=new, new=NewDelegate(name="Una Fourth"), by=world.booker)
+    assert [m.to for m in mail.outbox] == [[world.booker.email]]
 
 
 # --- The page -----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from catalogue.pricing import to_pennies
 from portal.models import Council, School, SchoolRole
 
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     Booking,
     BookingLine,
     BookingStatus,
+    LineStatus,
     PaymentRoute,
     StatusChange,
     Subscription,
@@ -76,12 +78,35 @@ class CouncilGroup:
     vat: Decimal = ZERO
     gross: Decimal = ZERO
     routes: list[tuple[str, str]] = field(default_factory=list)
+    # A booking's cancelled lines whose cancellation charge is still due (see ``cancellation_charge_due``);
+    # ``net``/``vat``/``gross`` include them when the page adds them with ``add_charge``.
+    charges_net: Decimal = ZERO
+    charges_vat: Decimal = ZERO
+    charges_gross: Decimal = ZERO
 
     def add(self, item, *, net: Decimal, vat: Decimal, gross: Decimal) -> None:
         self.items.append(item)
         self.net += net
         self.vat += vat
         self.gross += gross
+
+    def add_charge(self, *, net: Decimal, vat: Decimal, gross: Decimal) -> None:
+        self.charges_net += net
+        self.charges_vat += vat
+        self.charges_gross += gross
+
+    @property
+    def lines_net(self) -> Decimal:
+        """The group's net less its cancellation charges: what its live lines cost."""
+        return self.net - self.charges_net
+
+    @property
+    def lines_vat(self) -> Decimal:
+        return self.vat - self.charges_vat
+
+    @property
+    def lines_gross(self) -> Decimal:
+        return self.gross - self.charges_gross
 
 
 def payment_routes_for(*, school: School, council: Council) -> list[tuple[str, str]]:
@@ -192,6 +217,31 @@ def booking_totals(lines: Iterable[BookingLine]) -> tuple[Decimal, Decimal, Deci
         vat += line.vat
         gross += line.gross
     return net, vat, gross
+
+
+def cancellation_charge_due(line: BookingLine) -> tuple[Decimal, Decimal, Decimal]:
+    """Net, VAT and gross the school is still charged for a cancelled line (zeros for any other line).
+
+    The charge is net: billing credits the rest of the line's net (``credit_owed_pence``), with the VAT on
+    that credit worked out at the line's rate, so the VAT still due is the line's VAT less the VAT on the
+    credit, never more than the line's VAT. Exempt and outside-the-scope lines carry none.
+    """
+    if line.status != LineStatus.CANCELLED or not line.cancellation_charge:
+        return ZERO, ZERO, ZERO
+    net = min(line.cancellation_charge, line.net)
+    credited_vat = to_pennies((line.net - net) * line.vat_rate)
+    vat = min(max(line.vat - credited_vat, ZERO), line.vat)
+    return net, vat, net + vat
+
+
+def booking_amounts_due(line: BookingLine) -> tuple[Decimal, Decimal, Decimal]:
+    """What a line counts towards a booking's total: its price while it holds or took its place, the
+    cancellation charge still due once cancelled, nothing once substituted (its substitute carries it)."""
+    if line.status == LineStatus.SUBSTITUTED:
+        return ZERO, ZERO, ZERO
+    if line.status == LineStatus.CANCELLED:
+        return cancellation_charge_due(line)
+    return line.net, line.vat, line.gross
 
 
 # --- For billing ----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from portal.models import CouncilMembership, CouncilRole, SchoolRole
 
 from .. import selectors
 from ..models import BookingStatus, LineStatus
+from ..selectors import ZERO
 
 
 @login_required
@@ -48,11 +49,17 @@ def booking_detail(request, reference: str):
         course_admin = line.council_id in course_admin_councils
         line.show_needs = (viewer == "school" and role is not None) or course_admin
         line.can_cancel = line.status == LineStatus.BOOKED and (may_cancel_any or course_admin)
-    live = [line for line in lines if line.status not in (LineStatus.CANCELLED, LineStatus.SUBSTITUTED)]
-    net, vat, gross = selectors.booking_totals(live)
-    groups = selectors.group_by_council(
-        school=booking.school, entries=lines, amounts=lambda line: (line.net, line.vat, line.gross)
-    )
+    # Totals count what the school is charged: live lines at their price, cancelled lines at the cancellation
+    # charge still due (net, with the VAT billing keeps on it), substituted lines not at all. Group totals are
+    # sums of their lines and the overall totals sums of the groups, so they add up to the penny.
+    groups = selectors.group_by_council(school=booking.school, entries=lines, amounts=selectors.booking_amounts_due)
+    for group in groups:
+        for line in group.items:
+            charge = selectors.cancellation_charge_due(line)
+            if any(charge):
+                group.add_charge(net=charge[0], vat=charge[1], gross=charge[2])
+    net, vat, gross = (sum((getattr(g, f) for g in groups), ZERO) for f in ("net", "vat", "gross"))
+    charges_net, charges_gross = (sum((getattr(g, f) for g in groups), ZERO) for f in ("charges_net", "charges_gross"))
     context = {
         "booking": booking,
         "groups": groups,
@@ -64,5 +71,8 @@ def booking_detail(request, reference: str):
         "net": format_money(net),
         "vat": format_money(vat),
         "gross": format_money(gross),
+        "has_charges": bool(charges_gross),
+        "lines_net": format_money(net - charges_net),
+        "charges_net": format_money(charges_net),
     }
     return render(request, "bookings/booking_detail.html", context)

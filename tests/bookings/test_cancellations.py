@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from bookings.models import BookingStatus, LineStatus, StatusChange, Subscription, WaitingStatus
 from bookings.services import cancellations, waiting_list
-from bookings.services.basket import add_subscription, get_basket
+from bookings.services.basket import add_course_place, add_subscription, get_basket
 from bookings.services.checkout import start_checkout, submit_checkout
 from catalogue.models import CourseDate
 from catalogue.services import cancel_course_date
-from tests.bookings.factories import World, add_course_date, school_user
+from tests.bookings.factories import World, add_course_date, add_service, school_user
 from tests.bookings.flows import another_school, confirmed_place
 from tests.factories import CouncilMembershipFactory, UserFactory
 
@@ -352,3 +352,85 @@ def test_cancelled_date_with_booking_history_keeps_its_course_and_is_not_deleted
     assert response["Location"] == reverse("catalogue_coursedate:cancel", args=[course_date.pk])
     assert "bookings were made on it" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert CourseDate.objects.filter(pk=course_date.pk).exists()
+
+
+# --- Booking totals after a charged cancellation ---------------------------------------------------------
+
+
+def _summary(html: str, key: str) -> str:
+    import re
+
+    match = re.search(
+        r'<dt class="govuk-summary-list__key">'
+        + re.escape(key)
+        + r'</dt><dd class="govuk-summary-list__value">([^<]*)<',
+        html,
+    )
+    assert match, key
+    return match.group(1)
+
+
+def _foot_row(html: str, testid: str) -> list[list[str]]:
+    """The money cells (net, VAT, total) of each tfoot row with ``testid``, in page order."""
+    import re
+
+    rows = re.findall(r'data-testid="' + testid + r'">(.*?)</tr>', html, re.S)
+    return [re.findall(r"govuk-table__cell--numeric\">([^<]*)<", row) for row in rows]
+
+
+def test_booking_totals_count_cancellation_charges_still_due_per_council_and_overall(
+    client, world, django_capture_on_commit_callbacks
+):
+    """A late cancellation that keeps its charge still counts, at its net charge and the VAT billing keeps on
+    it: an exempt charge has no VAT; a standard-rated line charged half keeps the VAT on that half. Group
+    totals are their lines plus charges, and the booking's totals are the groups' sums."""
+    standard_course = add_service(
+        world.worcs, "course", title="First Aid", price=Decimal("100.00"), vat_treatment="standard"
+    )
+    staffs_date = add_course_date(world.staffs_course, capacity=5, days_ahead=5)
+    worcs_date = add_course_date(standard_course, capacity=5, days_ahead=5)
+    basket = get_basket(school=world.school, owner=world.approver)
+    for n, course_date in enumerate((staffs_date, staffs_date, worcs_date)):
+        add_course_place(
+            basket=basket, course_date=course_date, delegate_name=f"Del {n}", delegate_email=f"d{n}@o.example"
+        )
+    booking = submit_checkout(
+        booking=start_checkout(basket=basket, user=world.approver),
+        user=world.approver,
+        po_number="PO-1",
+        routes={world.staffs.pk: "invoice", world.worcs.pk: "invoice"},
+    )
+    staffs_lines = list(booking.lines.filter(council=world.staffs).order_by("pk"))
+    worcs_line = booking.lines.get(council=world.worcs)
+    assert (worcs_line.net, worcs_line.vat) == (Decimal("100.00"), Decimal("20.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        cancellations.cancel_line(line=staffs_lines[1], by=world.approver)
+        cancellations.cancel_line(line=worcs_line, by=world.approver)
+    staffs_lines[1].refresh_from_db()
+    assert staffs_lines[1].cancellation_charge == Decimal("100.00")
+    # A part charge (as a council may set): half the net is credited with its VAT, half still due with its VAT.
+    type(worcs_line).objects.filter(pk=worcs_line.pk).update(cancellation_charge=Decimal("50.00"))
+
+    client.force_login(world.approver)
+    html = client.get(reverse("bookings:detail", args=[booking.reference])).content.decode()
+    # Groups in council-name order: Staffordshire, then Worcestershire.
+    assert _foot_row(html, "group-charges") == [["£100.00", "£0.00", "£100.00"], ["£50.00", "£10.00", "£60.00"]]
+    assert _foot_row(html, "group-total") == [["£200.00", "£0.00", "£200.00"], ["£50.00", "£10.00", "£60.00"]]
+    assert _summary(html, "Lines not cancelled, before VAT") == "£100.00"
+    assert _summary(html, "Cancellation charges still due, before VAT") == "£150.00"
+    assert _summary(html, "Total before VAT") == "£250.00"
+    assert _summary(html, "VAT") == "£10.00"
+    assert _summary(html, "Total (including cancellation charges still due)") == "£260.00"
+    assert "Charge still due: £100.00 before VAT" in html
+
+
+def test_a_free_or_waived_cancellation_adds_nothing_to_the_totals(client, world):
+    """Without a charge still due, a cancelled line counts nothing and no charges row is shown."""
+    line = _place(world, days_ahead=30)
+    kept = confirmed_place(school=world.school, user=world.approver, course_date=world.staffs_date)
+    cancellations.cancel_line(line=line, by=world.approver)
+    client.force_login(world.approver)
+    html = client.get(reverse("bookings:detail", args=[line.booking.reference])).content.decode()
+    assert "Cancellation charges still due" not in html
+    assert _summary(html, "Total (not counting cancelled lines)") == "£0.00"
+    assert kept.booking_id != line.booking_id

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from catalogue.models import CourseDate, CourseDateStatus, ServiceKind, ServicePage
@@ -200,10 +201,12 @@ def add_to_basket(request, service_id: int):
         try:
             item = _add(form, service=service, basket=basket)
         except ValidationError as error:
+            # Read the chosen date first: add_error drops the field from cleaned_data.
+            chosen_date = form.cleaned_data.get("course_date")
             _apply_errors(form, error)
             date_errors = getattr(error, "error_dict", {}).get("course_date", [])
             if any(e.code == basket_service.FULL for e in date_errors):
-                full_date = form.dates.get(form.cleaned_data.get("course_date"))
+                full_date = form.dates.get(chosen_date)
         else:
             messages.success(request, f"Added to your basket: {basket_service.item_description(item)}.")
             return redirect(f"{reverse('bookings:basket')}?{SCHOOL_PARAM}={school.urn}")
@@ -211,6 +214,17 @@ def add_to_basket(request, service_id: int):
     if full_date is not None:
         waiting_list_url = reverse("bookings:waiting_list_join", kwargs={"course_date_id": full_date.pk})
         waiting_list_url += f"?{SCHOOL_PARAM}={chosen_school(request, schools).urn}"
+        # The service says what is wrong; the page, which knows the URL, makes the way forward a link. The page
+        # has its own error summary for this (a link cannot sit inside the summary's link to the field).
+        form.errors["course_date"] = form.error_class(
+            [
+                format_html(
+                    'This date is full. <a class="govuk-link" href="{}">Join the waiting list</a> or choose another '
+                    "date.",
+                    waiting_list_url,
+                )
+            ]
+        )
     context = {
         "service": service,
         "form": form,

@@ -18,6 +18,7 @@ from bookings.services.checkout import start_checkout
 from catalogue.models import CourseDate
 from tests.bookings.factories import World, add_course_date, school_user
 from tests.bookings.flows import another_school, fill
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +307,39 @@ def test_join_page_shows_errors_in_the_summary_linked_to_the_field(client, world
     html = client.post(url, {"delegate_name": ""}).content.decode()
     assert "govuk-error-summary" in html and 'href="#id_delegate_name"' in html
     assert not WaitingListEntry.objects.exists()
+
+
+def test_the_service_page_offers_the_waiting_list_on_a_full_date_to_school_members(client, world, full_date):
+    """The dates table links a full date to its waiting list for a signed-in school member; a visitor who is
+    not signed in, and a date with places left, get no link."""
+    open_date = add_course_date(world.staffs_course, capacity=5, days_ahead=50)
+    join = reverse("bookings:waiting_list_join", kwargs={"course_date_id": full_date.pk})
+    page_url = world.staffs_course.url
+    anonymous = client.get(page_url).content.decode()
+    assert "Full" in anonymous and join not in anonymous
+    client.force_login(world.booker)
+    html = client.get(page_url).content.decode()
+    assert f'<a class="govuk-link" href="{join}">Join the waiting list' in html
+    assert reverse("bookings:waiting_list_join", kwargs={"course_date_id": open_date.pk}) not in html
+    client.force_login(UserFactory())  # signed in, but a member of no school
+    assert join not in client.get(page_url).content.decode()
+
+
+def test_adding_a_full_date_to_the_basket_links_the_error_to_the_waiting_list(client, world, full_date):
+    """The error summary and the field's error say the date is full and link to its waiting list."""
+    client.force_login(world.booker)
+    response = client.post(
+        reverse("bookings:basket_add", args=[world.staffs_course.pk]),
+        {"course_date": full_date.pk, "delegate_name": "Ann Lee", "delegate_email": "ann@oakfield.example"},
+    )
+    html = response.content.decode()
+    join = reverse("bookings:waiting_list_join", kwargs={"course_date_id": full_date.pk})
+    link = f'href="{join}?school={world.school.urn}">Join the waiting list</a>'
+    summary = html.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert "This date is full." in summary and link in summary and 'href="#id_course_date' in summary
+    error = html.split('class="govuk-error-message"', 1)[1].split("</p>", 1)[0]
+    assert "This date is full." in error and link in error
+    assert "You can join its waiting list." not in html
 
 
 def test_offer_page_books_the_place(client, world, full_date, django_capture_on_commit_callbacks):

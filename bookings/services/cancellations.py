@@ -33,6 +33,7 @@ from ..models import (
     BookingStatus,
     ItemKind,
     LineStatus,
+    PaymentRoute,
     Subscription,
     SubscriptionStatus,
     WaitingListEntry,
@@ -91,6 +92,24 @@ def cancellation_terms(*, line: BookingLine, at: datetime | None = None) -> Canc
         f"Free cancellation ended on {deadline} ({days} days before the start), so the full price of the {what}, "
         f"{format_money(line.net)} before VAT, is still charged{refill}.",
     )
+
+
+def money_back(lines: list[BookingLine]) -> str:
+    """What happens to the money already paid or invoiced for lines cancelled free of charge, in words for
+    the school ("" when nothing was paid or invoiced). Billing does the refund or credit note; this only says
+    so: a card payment (the booking has its payment reference) is refunded in full, gross, to the card that
+    paid; an invoiced line (the booking was confirmed, so invoiced) is credited with a credit note."""
+    card = [line for line in lines if line.payment_route == PaymentRoute.CARD and line.booking.payment_reference]
+    invoiced = [line for line in lines if line.payment_route == PaymentRoute.INVOICE and line.booking.confirmed_at]
+    sentences = []
+    if card:
+        total = sum((line.gross for line in card), ZERO)
+        sentences.append(
+            f"{format_money(total)} will be refunded to the card that paid, usually within 5 to 10 working days."
+        )
+    if invoiced:
+        sentences.append("A credit note will be issued against the invoice.")
+    return " ".join(sentences)
 
 
 # --- Who may cancel and waive -------------------------------------------------------------------------
@@ -361,7 +380,13 @@ def notify_line_cancelled(*, line_id: int) -> int:
     if line is None or line.status != LineStatus.CANCELLED:
         return 0
     delegate = _delegate_of(line)
-    context = {"line": line, "booking": line.booking, "delegate": delegate, "charge": line.cancellation_charge}
+    context = {
+        "line": line,
+        "booking": line.booking,
+        "delegate": delegate,
+        "charge": line.cancellation_charge,
+        "money_back": "" if line.cancellation_charge else money_back([line]),
+    }
     sent = 0
     subject, body = render("line_cancelled", {**context, "to_delegate": False})
     sent += send_once(
@@ -395,7 +420,7 @@ def notify_course_date_cancelled(*, course_date_id: int, booking_id: int) -> int
     if not lines:
         return 0
     context = {"course_date": course_date, "booking": booking, "lines": lines}
-    subject, body = render("course_date_cancelled", context)
+    subject, body = render("course_date_cancelled", {**context, "money_back": money_back(lines)})
     sent = 0
     for key, email in _school_recipients(booking):
         sent += send_once(

@@ -68,7 +68,8 @@ def cancel_line(request, reference: str, line_id: int):
             if charge:
                 messages.success(request, f"Cancelled. {format_money(charge)} before VAT is still charged.")
             else:
-                messages.success(request, "Cancelled. There is no charge.")
+                money_back = cancellations.money_back([line])
+                messages.success(request, f"Cancelled. There is no charge.{' ' + money_back if money_back else ''}")
             return redirect("bookings:detail", reference=reference)
     else:
         refusal = cancellations.refusal_to_cancel(line, timezone.now())
@@ -78,6 +79,7 @@ def cancel_line(request, reference: str, line_id: int):
         "terms": terms,
         "charge": format_money(terms.charge),
         "refusal": refusal,
+        "money_back": cancellations.money_back([line]) if terms.is_free else "",
         "delegate": getattr(line, "delegate", None),
     }
     status = 409 if refusal and request.method == "POST" else 200

@@ -434,3 +434,63 @@ def test_a_free_or_waived_cancellation_adds_nothing_to_the_totals(client, world)
     assert "Cancellation charges still due" not in html
     assert _summary(html, "Total (not counting cancelled lines)") == "£0.00"
     assert kept.booking_id != line.booking_id
+
+
+# --- Where the money goes after a free cancellation ------------------------------------------------------
+
+
+def _card_paid_place(world, *, days_ahead=30):
+    from bookings.services.checkout import confirm_card_payment
+
+    course_date = add_course_date(world.staffs_course, capacity=5, days_ahead=days_ahead)
+    line = confirmed_place(
+        school=world.school, user=world.approver, course_date=course_date, email="dee@oakfield.example", route="card"
+    )
+    confirm_card_payment(booking_id=line.booking_id, payment_reference="pi_paid_1")
+    line.refresh_from_db()
+    return line
+
+
+def test_a_free_cancellation_of_a_card_paid_place_says_the_money_goes_back_to_the_card(
+    client, world, django_capture_on_commit_callbacks
+):
+    """The cancel page, the confirmation message and the booker's email say the gross is refunded to the card
+    that paid, usually within 5 to 10 working days; the delegate's email does not talk money."""
+    line = _card_paid_place(world)
+    refund = "£100.00 will be refunded to the card that paid, usually within 5 to 10 working days."
+    url = reverse("bookings:cancel_line", args=[line.booking.reference, line.pk])
+    client.force_login(world.approver)
+    assert refund in client.get(url).content.decode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"reason": ""}, follow=True)
+    assert f"Cancelled. There is no charge. {refund}" in response.content.decode()
+    to_booker = next(m for m in mail.outbox if m.to == [world.approver.email])
+    assert "There is no charge for this cancellation. " + refund in to_booker.body
+    to_delegate = next(m for m in mail.outbox if m.to == ["dee@oakfield.example"])
+    assert "refunded" not in to_delegate.body
+
+
+def test_a_free_cancellation_of_an_invoiced_place_says_a_credit_note_will_be_issued(
+    client, world, django_capture_on_commit_callbacks
+):
+    """On the invoice route the message and the email say a credit note will be issued, and nothing about cards."""
+    line = _place(world, email="dee@oakfield.example")
+    url = reverse("bookings:cancel_line", args=[line.booking.reference, line.pk])
+    client.force_login(world.approver)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        html = client.post(url, {"reason": ""}, follow=True).content.decode()
+    assert "Cancelled. There is no charge. A credit note will be issued against the invoice." in html
+    to_booker = next(m for m in mail.outbox if m.to == [world.approver.email])
+    assert "A credit note will be issued against the invoice." in to_booker.body and "card" not in to_booker.body
+
+
+def test_a_council_cancelling_a_card_paid_date_says_the_money_goes_back(world, django_capture_on_commit_callbacks):
+    """When the council cancels the date, the school's email says the card payment is refunded."""
+    line = _card_paid_place(world)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_course_date(course_date=line.course_date, user=council_user(world.staffs, "course_admin"))
+    to_school = next(m for m in mail.outbox if m.to == [world.approver.email])
+    assert "£100.00 will be refunded to the card that paid" in to_school.body

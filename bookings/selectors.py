@@ -414,7 +414,7 @@ def waiting_entries_for(*, user) -> QuerySet:
 
 def course_dates_for_staff(*, council_ids, upcoming: bool = True, now=None):
     """Course dates of the given councils (None: all) with counts of places and waiting entries."""
-    from django.db.models import Count
+    from django.db.models import Count, F
 
     from catalogue.models import CourseDate
 
@@ -425,19 +425,27 @@ def course_dates_for_staff(*, council_ids, upcoming: bool = True, now=None):
     if council_ids is not None:
         dates = dates.filter(council_id__in=list(council_ids))
     dates = dates.filter(ends_at__gte=now) if upcoming else dates.filter(ends_at__lt=now)
-    return dates.annotate(
-        booked_count=Count(
-            "booking_lines",
-            filter=Q(booking_lines__status__in=(LineStatus.BOOKED, LineStatus.ATTENDED, LineStatus.NO_SHOW)),
-            distinct=True,
-        ),
-        held_count=Count("booking_lines", filter=Q(booking_lines__status=LineStatus.HELD), distinct=True),
-        waiting_count=Count(
-            "waiting_list",
-            filter=Q(waiting_list__status__in=(WaitingStatus.WAITING, WaitingStatus.OFFERED)),
-            distinct=True,
-        ),
-    ).order_by("starts_at" if upcoming else "-starts_at", "id")
+    return (
+        dates.annotate(
+            booked_count=Count(
+                "booking_lines",
+                filter=Q(booking_lines__status__in=(LineStatus.BOOKED, LineStatus.ATTENDED, LineStatus.NO_SHOW)),
+                distinct=True,
+            ),
+            held_count=Count("booking_lines", filter=Q(booking_lines__status=LineStatus.HELD), distinct=True),
+            waiting_count=Count(
+                "waiting_list",
+                filter=Q(waiting_list__status__in=(WaitingStatus.WAITING, WaitingStatus.OFFERED)),
+                distinct=True,
+            ),
+        )
+        .annotate(
+            # places_taken is the authoritative count (the list shows it); what no line accounts for was taken
+            # outside the portal, e.g. by phone.
+            taken_outside=F("places_taken") - F("booked_count") - F("held_count"),
+        )
+        .order_by("starts_at" if upcoming else "-starts_at", "id")
+    )
 
 
 def register_lines(*, course_date) -> QuerySet[BookingLine]:

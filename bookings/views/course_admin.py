@@ -111,6 +111,9 @@ class CourseDateBookingsView(CourseStaffMixin, WagtailAdminTemplateMixin, Templa
                 "lines": lines,
                 "booked": [line for line in lines if line.status != LineStatus.HELD],
                 "held": [line for line in lines if line.status == LineStatus.HELD],
+                # places_taken is the authoritative count; places taken by phone or on paper have no line.
+                "taken_outside": course_date.places_taken - len(lines),
+                "taken_over": len(lines) - course_date.places_taken,
                 "cancelled": cancelled,
                 "waiting": list(selectors.waiting_list_of(course_date=course_date)),
                 "show_needs": sees_needs(self.request.user, council_id=course_date.council_id),

@@ -186,3 +186,18 @@ def test_the_menu_item_shows_only_to_course_staff(client, world):
     """Course admins and editors see "Course bookings" in the admin menu."""
     client.force_login(staff(world.staffs, "course_admin"))
     assert "Course bookings" in client.get(reverse("wagtailadmin_home")).content.decode()
+
+
+def test_the_list_and_the_date_page_agree_on_places_taken_outside_the_portal(client, world):
+    """Places taken outside the portal (places_taken with no line, e.g. by phone) count on the list, and the
+    date page says how many there are; a date without any says nothing of them."""
+    course_date = add_course_date(world.staffs_course, capacity=20, days_ahead=45)
+    confirmed_place(school=world.school, user=world.approver, course_date=course_date, name="Ann Online")
+    CourseDate.objects.filter(pk=course_date.pk).update(places_taken=8)
+    client.force_login(staff(world.staffs, "course_admin"))
+    listing = client.get(reverse("bookings_admin:index")).content.decode()
+    assert "8 of 20 <span" in listing and "(7 outside the portal)" in listing and "1 of 20" not in listing
+    page = client.get(reverse("bookings_admin:course_date", args=[course_date.pk])).content.decode()
+    assert "8 of 20 taken (1 booked, 0 held" in page and "7 taken outside the portal" in page
+    plain = client.get(reverse("bookings_admin:course_date", args=[world.staffs_date.pk])).content.decode()
+    assert "outside the portal" not in plain

@@ -108,6 +108,13 @@ class ApprovalSettingsForm(GovukFormMixin, forms.Form):
         max_digits=10,
         decimal_places=2,
         help_text="Only used when bookings above an amount need approval.",
+        error_messages={
+            "invalid": "Enter the amount as a number, like 500 or 499.99",
+            "min_value": "Enter an amount of £0 or more",
+            "max_digits": "Enter an amount less than £100,000,000",
+            "max_whole_digits": "Enter an amount less than £100,000,000",
+            "max_decimal_places": "Enter the amount in pounds and pence, like 500 or 499.99",
+        },
         widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "decimal"}),
     )
     requires_purchase_order = forms.BooleanField(
@@ -116,7 +123,12 @@ class ApprovalSettingsForm(GovukFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("approval_policy") == ApprovalPolicy.ABOVE_AMOUNT and data.get("approval_threshold") is None:
+        # One message per problem: an amount that did not parse already has its own error.
+        if (
+            data.get("approval_policy") == ApprovalPolicy.ABOVE_AMOUNT
+            and data.get("approval_threshold") is None
+            and "approval_threshold" not in self.errors
+        ):
             self.add_error("approval_threshold", "Enter the amount above which bookings need approval.")
         return data
 

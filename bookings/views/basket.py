@@ -141,7 +141,17 @@ class OneOffForm(GovukFormMixin, SchoolChoiceMixin):
 
     def __init__(self, *args, service, schools: list[School], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].label = f"How many {service.unit_label(2)}?"
+        units = service.unit_label(2)
+        self.fields["quantity"].label = f"How many {units}?"
+        # Django's own messages ("This field is required.", "Ensure this value has at most 8 characters")
+        # do not say what to do; these do, in the unit the service is sold in.
+        least = "0.5" if service.unit in ("day", "half_day") else "1" if service.unit == "item" else "0.01"
+        self.fields["quantity"].error_messages.update(
+            {
+                "required": f"Enter how many {units}",
+                "max_length": f"Enter a number of {units} from {least} to {basket_service.MAX_ONE_OFF_QUANTITY}",
+            }
+        )
         self.add_school_field(schools)
 
 

@@ -58,7 +58,15 @@ def start(request):
 
 
 class CheckoutForm(GovukFormMixin, forms.Form):
-    po_number = forms.CharField(label="Purchase order number", max_length=40, required=False)
+    po_number = forms.CharField(
+        label="Purchase order number",
+        max_length=40,
+        required=False,
+        error_messages={
+            "required": "Enter your school's purchase order number",
+            "max_length": "The purchase order number must be 40 characters or fewer",
+        },
+    )
 
     def __init__(self, *args, booking: Booking, groups, **kwargs):
         super().__init__(*args, **kwargs)

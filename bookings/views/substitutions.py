@@ -33,6 +33,7 @@ class SubstituteForm(GovukFormMixin, forms.Form):
         label="Their email address (optional)",
         required=False,
         help_text="We send them the joining details and a calendar entry.",
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.org."},
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     role = forms.CharField(label="Their role (optional)", max_length=120, required=False)

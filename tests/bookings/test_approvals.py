@@ -327,3 +327,31 @@ def test_a_lost_race_is_a_message_not_a_server_error(world, client, monkeypatch)
     assert "Someone changed this booking at the same time as you" in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_APPROVAL
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("abc", "Enter the amount as a number, like 500 or 499.99"), ("-5", "Enter an amount of £0 or more")],
+)
+def test_booking_rules_show_one_clear_message_for_a_bad_amount(world, client, amount, message):
+    """A threshold that is not a number, or is negative, gets one message that says what to enter."""
+    client.force_login(world.approver)
+    url = reverse("bookings:approval_settings", args=[world.school.urn])
+    html = client.post(url, {"approval_policy": "above_amount", "approval_threshold": amount}).content.decode()
+    assert html.count('href="#id_approval_threshold"') == 1
+    assert f'href="#id_approval_threshold">{message}</a>' in html
+    assert "Ensure this value" not in html and "Enter a number." not in html
+
+
+def test_the_approval_request_formats_money_like_the_pages(world, django_capture_on_commit_callbacks):
+    """Amounts in the approver's email read £1,440.00 (thousands separator, as on the pages), not £1440.00."""
+    from bookings.services.basket import add_subscription, terms_on_sale
+
+    add_subscription(basket=world.basket(), service=world.sla, term_start=terms_on_sale(service=world.sla)[0])
+    booking = checkout.start_checkout(basket=world.basket(), user=world.booker)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout.submit_checkout(
+            booking=booking, user=world.booker, po_number="PO-1", routes={world.staffs.pk: INVOICE}
+        )
+    (email,) = [m for m in mail.outbox if m.to == ["sbm@oakfield.example"]]
+    assert "£1,440.00" in email.body and "£1440.00" not in email.body

@@ -241,3 +241,16 @@ def test_lines_are_not_created_by_the_basket(world):
     world.add_place()
     world.staffs_date.refresh_from_db()
     assert world.staffs_date.places_taken == 0 and not BookingLine.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [("", "Enter how many days"), ("123456789", "Enter a number of days from 0.5 to 365")],
+)
+def test_add_page_says_what_to_do_about_a_quantity(world, client, quantity, message):
+    """An empty or over-long quantity gets a message in the service's unit, not Django's default."""
+    client.force_login(world.booker)
+    page = client.post(reverse("bookings:basket_add", args=[world.one_off.pk]), {"quantity": quantity})
+    html = page.content.decode()
+    assert f'href="#id_quantity">{message}</a>' in html
+    assert "This field is required." not in html and "Ensure this value" not in html

@@ -497,3 +497,14 @@ def test_basket_page_queries_do_not_grow_with_items(world, client):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("bookings:basket"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_checkout_page_asks_for_the_purchase_order_number_in_words(world, client):
+    """A school that needs a PO number is told "Enter your school's purchase order number", not Django's default."""
+    School.objects.filter(pk=world.school.pk).update(requires_purchase_order=True)
+    _two_council_basket(world)
+    client.force_login(world.booker)
+    location = client.post(reverse("bookings:checkout_start"), {"school": world.school.urn})["Location"]
+    page = client.post(location, {"po_number": ""}).content.decode()
+    assert 'href="#id_po_number">Enter your school&#x27;s purchase order number</a>' in page
+    assert "This field is required." not in page

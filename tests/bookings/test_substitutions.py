@@ -276,3 +276,12 @@ def test_the_page_shows_the_same_person_error_in_the_summary_and_keeps_what_was_
     assert 'value="Ada Original"' in html and 'value="ada@o.example"' in html and 'value="Head of maths"' in html
     place.refresh_from_db()
     assert place.status == LineStatus.BOOKED
+
+
+def test_the_page_explains_a_malformed_email_as_the_basket_does(client, world, place):
+    """A malformed email gets the basket's message ("like name@example.org"), not Django's "Enter a valid email"."""
+    url = reverse("bookings:substitute", args=[place.booking.reference, place.pk])
+    client.force_login(world.booker)
+    html = client.post(url, {"name": "Sue Stitute", "email": "sue@"}).content.decode()
+    assert 'href="#id_email">Enter an email address in the correct format, like name@example.org.</a>' in html
+    assert "Enter a valid email address." not in html

@@ -111,6 +111,15 @@ def test_sbm_pays_two_councils_by_card_and_downloads_both_receipts(page, market,
     booking = Booking.objects.get(reference=reference)
     assert booking.status == "awaiting_payment" and not BillingDocument.objects.exists()
 
+    # The payer fails the bank's check: our words, not Stripe's, and still nothing paid.
+    _enter_card(page, "4000002500003155")
+    page.get_by_role("button", name="Pay £250.00").click()
+    page.get_by_role("button", name="Fail authentication").click()
+    expect(page.locator("#card-error")).to_contain_text(
+        "Your bank did not confirm the card. You have not been charged."
+    )
+    assert Booking.objects.get(reference=reference).status == "awaiting_payment"
+
     # A 3-D Secure card: the bank asks when the card is saved and again for the payment.
     _enter_card(page, "4000002500003155")
     page.get_by_role("button", name="Pay £250.00").click()

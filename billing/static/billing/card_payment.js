@@ -79,7 +79,15 @@
         }
         return stripe.confirmCardSetup(setup.client_secret, { payment_method: { card: card } }).then(function (result) {
           if (result.error) {
-            showError(result.error.message || "Check your card details and try again.");
+            // Stripe's decline messages speak to the payer; its authentication failure (code
+            // setup_intent_authentication_failure; the local fake gives neither code nor type) does not.
+            var failedAuthentication =
+              /authentication_failure$/.test(result.error.code || "") || (!result.error.code && !result.error.type);
+            showError(
+              failedAuthentication
+                ? "Your bank did not confirm the card. You have not been charged. Try again, or use another card."
+                : result.error.message || "Check your card details and try again."
+            );
             return null;
           }
           var method = result.setupIntent.payment_method;

@@ -348,29 +348,14 @@ def notify_renewal_offer(*, subscription_id: int) -> int:
         "needs_purchase_order": needs_po and subscription.service.auto_renew,
         "renewal_date": renewal_date(subscription),
     }
-    sent = 0
-    for approver in _approvers(subscription):
-        subject, body = render("renewal_offer", {**context, "approver": approver})
-        sent += send_once(
-            key=f"subscription:{subscription.pk}:renewal-offer:{approver.pk}",
-            to=approver.email,
-            subject=subject,
-            body=body,
-        )
-    return sent
+    return _email_approvers(subscription, "renewal_offer", context, key="renewal-offer")
 
 
 def notify_renewed(*, subscription_id: int) -> int:
     subscription = _subscription_for_email(subscription_id)
     if subscription is None or subscription.renewal_of_id is None:
         return 0
-    sent = 0
-    for approver in _approvers(subscription):
-        subject, body = render("subscription_renewed", {"subscription": subscription, "approver": approver})
-        sent += send_once(
-            key=f"subscription:{subscription.pk}:renewed:{approver.pk}", to=approver.email, subject=subject, body=body
-        )
-    return sent
+    return _email_approvers(subscription, "subscription_renewed", {"subscription": subscription}, key="renewed")
 
 
 def notify_renewal_needs_purchase_order(*, subscription_id: int) -> int:
@@ -385,13 +370,15 @@ def notify_renewal_needs_purchase_order(*, subscription_id: int) -> int:
         "next_end": subscription.service.term_end(next_start),
         "on_sale_until": subscription.service.buyback_window(next_start)[1],
     }
+    return _email_approvers(subscription, "renewal_needs_po", context, key="renewal-needs-po")
+
+
+def _email_approvers(subscription: Subscription, template: str, context: dict, *, key: str) -> int:
+    """Send one email to each of the school's approvers, once each (keyed by subscription, ``key`` and approver)."""
     sent = 0
     for approver in _approvers(subscription):
-        subject, body = render("renewal_needs_po", {**context, "approver": approver})
+        subject, body = render(template, {**context, "approver": approver})
         sent += send_once(
-            key=f"subscription:{subscription.pk}:renewal-needs-po:{approver.pk}",
-            to=approver.email,
-            subject=subject,
-            body=body,
+            key=f"subscription:{subscription.pk}:{key}:{approver.pk}", to=approver.email, subject=subject, body=body
         )
     return sent

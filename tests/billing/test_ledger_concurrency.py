@@ -12,6 +12,7 @@ from billing.services.payments import record_payment_fee, record_payment_intent
 from billing.services.remittances import apply_remittance_batch, create_remittance_batch
 from tests.billing.factories import exempt_course, make_invoice
 from tests.factories import CouncilMembershipFactory, SchoolFactory
+from tests.postgres import wait_until_another_session_waits_for_a_lock
 
 THREADS = 6
 
@@ -84,25 +85,6 @@ def test_a_card_payment_and_its_fee_are_posted_once_whoever_records_them(council
     assert -entries.filter(entry_type="card_fee").totals()["gross"] == Payment.objects.get(pk=payment.pk).fee_pence
 
 
-def _wait_until_another_session_waits_for_a_lock(timeout: float = 20.0) -> None:
-    """Poll pg_stat_activity until some other session of this database is blocked on a row lock."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            # Statistics views are snapshotted once per transaction, and the caller is inside one: look afresh.
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("no session ever waited for the lock")
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_card_money_arriving_while_a_bank_payment_holds_the_invoice_pays_only_what_is_left(councils):
@@ -135,7 +117,7 @@ def test_card_money_arriving_while_a_bank_payment_holds_the_invoice_pays_only_wh
                         reference="BACS 77",
                     )
                     held.set()
-                    _wait_until_another_session_waits_for_a_lock()
+                    wait_until_another_session_waits_for_a_lock()
             except BaseException as error:  # asserted below
                 errors.append(error)
             finally:

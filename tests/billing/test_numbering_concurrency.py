@@ -11,6 +11,7 @@ from billing.models import BillingDocument
 from billing.services.documents import issue_invoice
 from tests.billing.factories import exempt_course
 from tests.factories import SchoolFactory
+from tests.postgres import wait_until_another_session_waits_for_a_lock
 
 THREADS = 12
 INVOICES_PER_THREAD = 6
@@ -61,24 +62,6 @@ def test_concurrent_issuers_get_gapless_unique_numbers_per_council(councils):
         assert stored[-1][1] == f"{council.invoice_prefix}-2026-{expected:06d}"
 
 
-def _wait_until_another_session_waits_for_a_lock(timeout: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            # Statistics views are snapshotted once per transaction, and the caller is inside one: look afresh.
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("no session ever waited for the lock")
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_crediting_in_full_while_another_credit_holds_the_invoice_credits_only_what_is_left(councils):
@@ -100,7 +83,7 @@ def test_crediting_in_full_while_another_credit_holds_the_invoice_credits_only_w
                     invoice=invoice, lines=[CreditLineInput(line=first_line)], reason="Place refilled"
                 )
                 held.set()
-                _wait_until_another_session_waits_for_a_lock()
+                wait_until_another_session_waits_for_a_lock()
         except BaseException as error:  # asserted below
             errors.append(error)
         finally:

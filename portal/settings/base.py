@@ -134,9 +134,11 @@ else:
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Exchange tables (the worker's control and broadcast messages); kombu's default is ./control.
+        "control_folder": str(CELERY_FILESYSTEM_BROKER_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_FILESYSTEM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -55,12 +55,22 @@ def test_no_environment_gives_embedded_defaults():
             "EMAIL_BACKEND",
             "CELERY_BROKER_URL",
             "CELERY_RESULT_BACKEND",
+            "CELERY_BROKER_TRANSPORT_OPTIONS",
             "CACHES",
             "STRIPE_API_BASE",
             "DEBUG",
         ],
         settings="portal.settings.dev",
     )
+    # Every folder of the filesystem broker lives in var/ (kombu would put its exchange tables in ./control).
+    assert all(
+        "/var/celery-broker/" in str(path)
+        for path in values["CELERY_BROKER_TRANSPORT_OPTIONS"].values()
+        if isinstance(path, str)
+    )
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["control_folder"].endswith("var/celery-broker/control")
+    # One SQLite file shared by the web server, worker and beat: writers queue instead of failing "locked".
+    assert values["DATABASES"]["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert values["DATABASES"]["default"]["NAME"].endswith("var/portal.sqlite3")
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"

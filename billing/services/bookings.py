@@ -53,7 +53,7 @@ from billing.models import (
     Refund,
 )
 from billing.models.payments import SETTLED_STATUSES
-from billing.money import to_pence
+from billing.money import format_gbp, to_pence
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
 from portal.models import Council
 
@@ -274,9 +274,9 @@ def _settle_by_card(*, booking: Booking, document: BillingDocument, payment: Pay
             result,
             key=f"card-share:{payment.pk}:{document.pk}",
             kind=FinanceTaskKind.BILLING_FAILED,
-            title=f"Card share {share / 100:,.2f} differs from {document.number} ({document.gross_pence / 100:,.2f})",
-            details=f"Payment {payment.pk} for booking {booking.reference} carried £{share / 100:,.2f} for "
-            f"{document.council.short_name}; the invoice is for £{document.gross_pence / 100:,.2f}.",
+            title=f"Card share {format_gbp(share)} differs from {document.number} ({format_gbp(document.gross_pence)})",
+            details=f"Payment {payment.pk} for booking {booking.reference} carried {format_gbp(share)} for "
+            f"{document.council.short_name}; the invoice is for {format_gbp(document.gross_pence)}.",
             council=document.council,
             school=booking.school,
             amount_pence=share - document.gross_pence,
@@ -374,7 +374,7 @@ def _refund_to_card(
         result,
         key=f"refund-not-requested:{credit_note.pk}",
         kind=FinanceTaskKind.REFUND_NOT_REQUESTED,
-        title=f"Refund of {credit_note.number} (£{credit_note.gross_pence / 100:,.2f}) could not be asked of Stripe",
+        title=f"Refund of {credit_note.number} ({format_gbp(credit_note.gross_pence)}) could not be asked of Stripe",
         details=f"{problem}\nPay the school back another way and say so here.",
         council=invoice.council,
         school=booking.school,
@@ -404,8 +404,8 @@ def _ask_for_recharge_reversal(
             result,
             key=f"recharge-reversal:{reference}:{total}",
             kind=FinanceTaskKind.RECHARGE_REVERSAL,
-            title=f"Reverse £{(total - asked) / 100:,.2f} of recharge {recharge.number}",
-            details=f"Booking {booking.reference}. {_why(line)}. Journal £{(total - asked) / 100:,.2f} back to "
+            title=f"Reverse {format_gbp(total - asked)} of recharge {recharge.number}",
+            details=f"Booking {booking.reference}. {_why(line)}. Journal {format_gbp(total - asked)} back to "
             f"{booking.school.name}'s budget (cost centre {line.cost_centre}, income code {line.income_code}).",
             council=recharge.council,
             school=booking.school,
@@ -440,7 +440,7 @@ def refund_unconfirmed_payment(*, payment: Payment, booking: Booking, why: str) 
         open_finance_task(
             key=f"unconfirmed-payment:{payment.pk}",
             kind=FinanceTaskKind.UNCONFIRMED_PAYMENT,
-            title=f"£{payment.amount_pence / 100:,.2f} taken by card for booking {booking.reference}, "
+            title=f"{format_gbp(payment.amount_pence)} taken by card for booking {booking.reference}, "
             "which was not confirmed",
             details=f"{why}\nThe refund could not be asked for: {error}. Pay the school back another way.",
             school=booking.school,

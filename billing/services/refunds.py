@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from billing.gateway import GatewayUnavailable, PaymentError, PaymentGateway, RefundTooLarge, get_gateway
 from billing.models import BillingDocument, DocumentType, FinanceTaskKind, Payment, Refund, RefundStatus
+from billing.money import format_gbp
 from billing.tasks import submit_refund as submit_refund_task
 from portal.models import Council
 
@@ -91,14 +92,14 @@ def request_refund(
             raise RefundTooLarge(
                 f"refund of {amount_pence}p from {council.la_code} on payment {payment.pk}; share {share}p, "
                 f"{asked_of_council}p already asked",
-                user_message=f"Only £{(share - asked_of_council) / 100:,.2f} of {council.short_name}'s share of this "
+                user_message=f"Only {format_gbp(share - asked_of_council)} of {council.short_name}'s share of this "
                 "payment can still be refunded.",
             )
     remaining = refundable_pence(payment)
     if amount_pence > remaining:
         raise RefundTooLarge(
             f"refund of {amount_pence}p asked on payment {payment.pk}; {remaining}p remains",
-            user_message=f"Only £{remaining / 100:,.2f} of this payment can still be refunded.",
+            user_message=f"Only {format_gbp(remaining)} of this payment can still be refunded.",
         )
     refund = Refund(
         payment=payment,
@@ -123,7 +124,7 @@ def refund_card_overpayment(*, payment: Payment, document: BillingDocument, exce
     silently.
     """
     why = (
-        f"£{excess_pence / 100:,.2f} of card payment {payment.pk} was more than {document.number} still owed "
+        f"{format_gbp(excess_pence)} of card payment {payment.pk} was more than {document.number} still owed "
         f"({document.get_status_display().lower()})"
     )
     try:
@@ -141,7 +142,7 @@ def refund_card_overpayment(*, payment: Payment, document: BillingDocument, exce
         open_finance_task(
             key=f"card-overpayment:{payment.pk}",
             kind=FinanceTaskKind.CARD_OVERPAYMENT,
-            title=f"£{excess_pence / 100:,.2f} paid by card beyond what {document.number} owed",
+            title=f"{format_gbp(excess_pence)} paid by card beyond what {document.number} owed",
             details=f"{why}.\nThe refund could not be asked for: {message}. Pay the school back another way.",
             council=document.council,
             school=document.school,
@@ -210,7 +211,7 @@ def resubmit_stuck_refunds(*, now: datetime.datetime | None = None) -> list[int]
             open_finance_task(
                 key=f"refund-stuck:{refund.pk}",
                 kind=FinanceTaskKind.REFUND_NOT_REQUESTED,
-                title=f"Card refund of £{refund.amount_pence / 100:,.2f} has waited since "
+                title=f"Card refund of {format_gbp(refund.amount_pence)} has waited since "
                 f"{timezone.localtime(refund.created_at):%d/%m/%Y %H:%M} for Stripe",
                 details=f"{refund.reason}\nThe portal keeps asking Stripe for it (same request, so it is never made "
                 "twice). Check the payment in Stripe; if the refund cannot be made, pay the school back another way "

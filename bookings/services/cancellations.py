@@ -42,7 +42,7 @@ from ..models import (
 from ..states import record_event, transition
 from .course_admin import may_waive_charges, sees_needs
 from .emails import render, send_once
-from .holds import release_places, set_lock_timeout
+from .holds import lock_line_in_order, release_places, set_lock_timeout
 
 ZERO = Decimal("0.00")
 COUNCIL_CANCELLED_REASON = "The council cancelled this course date. There is no charge."
@@ -138,26 +138,12 @@ def refusal_to_cancel(line: BookingLine, at: datetime) -> str | None:
     return None
 
 
+# What cancelling and waiving read of the line they lock.
+LINE_RELATED = ("booking", "booking__school", "service", "course_date", "council")
+
+
 def _lock_line(line: BookingLine) -> BookingLine:
-    return (
-        BookingLine.objects.select_for_update(of=("self",))
-        .select_related("booking", "booking__school", "service", "course_date", "council")
-        .get(pk=line.pk)
-    )
-
-
-def _lock_in_order(line: BookingLine) -> None:
-    """Lock the line's course date, then its booking, before the line itself.
-
-    The same order as a council cancelling a date (the catalogue locks the date, then this module locks its
-    bookings and lines): two such transactions on one date queue up instead of deadlocking.
-    """
-    course_date_id, booking_id = (
-        BookingLine.objects.filter(pk=line.pk).values_list("course_date_id", "booking_id").get()
-    )
-    if course_date_id:
-        CourseDate.objects.select_for_update().filter(pk=course_date_id).values_list("pk", flat=True).first()
-    Booking.objects.select_for_update().filter(pk=booking_id).values_list("pk", flat=True).first()
+    return BookingLine.objects.select_for_update(of=("self",)).select_related(*LINE_RELATED).get(pk=line.pk)
 
 
 def _cancel_booking_if_empty(booking: Booking, *, by, reason: str) -> None:
@@ -187,8 +173,7 @@ def cancel_line(*, line: BookingLine, by, reason: str = "") -> BookingLine:
     subscriber price; the booker and the delegate are told by email.
     """
     set_lock_timeout()
-    _lock_in_order(line)
-    line = _lock_line(line)
+    line = lock_line_in_order(line, *LINE_RELATED)
     if not may_cancel_line(by, line):
         raise PermissionDenied("You cannot cancel this booking.")
     now = timezone.now()
@@ -260,7 +245,7 @@ def cancel_course_date_bookings(*, course_date: CourseDate, by=None) -> list[int
     """
     set_lock_timeout()
     # Lock order: the date (locked by the catalogue's cancelling transaction, and here again to be sure), the
-    # bookings in id order, then the lines; cancel_line takes the same order (_lock_in_order).
+    # bookings in id order, then the lines; cancel_line takes the same order (holds.lock_line_in_order).
     CourseDate.objects.select_for_update().filter(pk=course_date.pk).values_list("pk", flat=True).first()
     booking_ids = set(
         BookingLine.objects.filter(

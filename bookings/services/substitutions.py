@@ -16,7 +16,6 @@ Locks, in the order every bookings path takes them: the course date, then the bo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,15 +23,15 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue.models import CourseDate
 from portal.access import is_partnership_admin, is_school_approver, is_school_member, school_memberships_for
 from portal.models import SchoolRole
 
-from ..models import HOLDING_STATUSES, Booking, BookingLine, BookingStatus, Delegate, ItemKind, LineStatus, StatusChange
+from ..models import HOLDING_STATUSES, BookingLine, BookingStatus, Delegate, ItemKind, LineStatus, StatusChange
 from ..states import transition
 from .basket import describe_course_place
+from .checkout import DelegateDetails
 from .emails import booking_url, course_calendar, render, send_once
-from .holds import set_lock_timeout
+from .holds import lock_line_in_order, set_lock_timeout
 
 # Columns of the old line that the new one does not copy: its identity, its own state and history.
 NOT_COPIED = frozenset(
@@ -56,24 +55,15 @@ NOT_COPIED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class NewDelegate:
-    """Who attends instead, as the school gives it."""
-
-    name: str
-    email: str = ""
-    role: str = ""
-    access_needs: str = ""
-    dietary_needs: str = ""
-
-    def cleaned(self) -> NewDelegate:
-        return NewDelegate(
-            name=" ".join(self.name.split()),
-            email=self.email.strip().lower(),
-            role=" ".join(self.role.split()),
-            access_needs=self.access_needs.strip(),
-            dietary_needs=self.dietary_needs.strip(),
-        )
+def _cleaned(new: DelegateDetails) -> DelegateDetails:
+    """The new delegate's details as the school typed them, with stray spaces and email case tidied."""
+    return DelegateDetails(
+        name=" ".join(new.name.split()),
+        email=new.email.strip().lower(),
+        role=" ".join(new.role.split()),
+        access_needs=new.access_needs.strip(),
+        dietary_needs=new.dietary_needs.strip(),
+    )
 
 
 def may_substitute(user, line: BookingLine) -> bool:
@@ -128,7 +118,7 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def _same_person(new: NewDelegate, current: Delegate) -> bool:
+def _same_person(new: DelegateDetails, current: Delegate) -> bool:
     """The same name, and either no new email (nothing says it is someone else) or the same one: a school
     that types "sam patel" without an email means the Sam Patel who already has the place."""
     if not _same_name(new.name, current.name):
@@ -136,7 +126,7 @@ def _same_person(new: NewDelegate, current: Delegate) -> bool:
     return not new.email or new.email.casefold() == current.email.strip().casefold()
 
 
-def _check_new_delegate(new: NewDelegate, current: Delegate | None) -> None:
+def _check_new_delegate(new: DelegateDetails, current: Delegate | None) -> None:
     errors: dict[str, str] = {}
     if not new.name:
         errors["name"] = "Enter the full name of the person who will attend instead."
@@ -151,29 +141,17 @@ def _check_new_delegate(new: NewDelegate, current: Delegate | None) -> None:
         raise ValidationError(errors)
 
 
-def _lock(line: BookingLine) -> BookingLine:
-    course_date_id, booking_id = (
-        BookingLine.objects.filter(pk=line.pk).values_list("course_date_id", "booking_id").get()
-    )
-    if course_date_id:
-        CourseDate.objects.select_for_update().filter(pk=course_date_id).values_list("pk", flat=True).first()
-    Booking.objects.select_for_update().filter(pk=booking_id).values_list("pk", flat=True).first()
-    return (
-        BookingLine.objects.select_for_update(of=("self",))
-        .select_related("booking", "booking__school", "course_date", "course_date__service", "course_date__venue")
-        .get(pk=line.pk)
-    )
-
-
 @transaction.atomic
-def substitute_delegate(*, line: BookingLine, new: NewDelegate, by, reason: str = "") -> BookingLine:
+def substitute_delegate(*, line: BookingLine, new: DelegateDetails, by, reason: str = "") -> BookingLine:
     """Give a booked course place to someone else; the new line (booked, on the same booking and place).
 
     Raises ``PermissionDenied`` for someone who may not, and ``ValidationError`` (with field errors for the
     new delegate) when the place cannot be given or the details are incomplete; nothing is written then.
     """
     set_lock_timeout()
-    line = _lock(line)
+    line = lock_line_in_order(
+        line, "booking", "booking__school", "course_date", "course_date__service", "course_date__venue"
+    )
     if not may_substitute(by, line):
         raise PermissionDenied("Only the school's approver or the person who booked can send someone else.")
     now = timezone.now()
@@ -181,7 +159,7 @@ def substitute_delegate(*, line: BookingLine, new: NewDelegate, by, reason: str 
     if refusal:
         raise ValidationError(refusal, code="not_substitutable")
     current = Delegate.objects.filter(line=line).first()
-    new = new.cleaned()
+    new = _cleaned(new)
     _check_new_delegate(new, current)
 
     values = {

@@ -21,6 +21,7 @@ from portal.forms_govuk import GovukFormMixin
 
 from ..models import BookingLine
 from ..services import substitutions
+from ..services.checkout import DelegateDetails
 from ..states import IllegalTransition
 from .delegate_fields import access_needs_field, dietary_needs_field
 
@@ -92,7 +93,7 @@ def substitute(request, reference: str, line_id: int):
             try:
                 new_line = substitutions.substitute_delegate(
                     line=line,
-                    new=substitutions.NewDelegate(
+                    new=DelegateDetails(
                         name=data["name"],
                         email=data["email"],
                         role=data["role"],

@@ -201,15 +201,18 @@ def test_free_cancellation_credits_the_invoice_line_in_full(market, on_commit):
 def test_cancelling_a_substituted_place_credits_the_invoice_line_billed_for_it(market, on_commit):
     """A place handed to someone else and then cancelled in time is credited like the place that was invoiced:
     the substitute is never invoiced itself, so its cancellation credits the original invoice line."""
-    from bookings.services.substitutions import NewDelegate, substitute_delegate
+    from bookings.services.checkout import DelegateDetails
+    from bookings.services.substitutions import substitute_delegate
 
     with on_commit():
         booking = market.book(dates=[market.worcs_date])
     with on_commit():
         first_substitute = substitute_delegate(
-            line=booking.lines.get(), new=NewDelegate(name="Ada Lane"), by=market.sbm
+            line=booking.lines.get(), new=DelegateDetails(name="Ada Lane"), by=market.sbm
         )
-        second_substitute = substitute_delegate(line=first_substitute, new=NewDelegate(name="Bo Chen"), by=market.sbm)
+        second_substitute = substitute_delegate(
+            line=first_substitute, new=DelegateDetails(name="Bo Chen"), by=market.sbm
+        )
     assert documents_of(booking, DocumentType.INVOICE).get().lines.count() == 1
     with on_commit():
         cancel_line(line=second_substitute, by=market.sbm)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from bookings.models import BookingLine, BookingStatus, LineStatus, StatusChange
 from bookings.services import cancellations
-from bookings.services.substitutions import NewDelegate, substitute_delegate
+from bookings.services.checkout import DelegateDetails
+from bookings.services.substitutions import substitute_delegate
 from catalogue.models import CourseDate
 from tests.bookings.factories import World, add_course_date, school_user
 from tests.bookings.flows import another_school, confirmed_place
@@ -21,7 +22,7 @@ from tests.factories import CouncilMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SUB = NewDelegate(
+SUB = DelegateDetails(
     name="Sue  Stitute", email="Sue@Oakfield.example", role="TA", access_needs="Step-free", dietary_needs="Vegan"
 )
 
@@ -98,7 +99,7 @@ def test_a_substitute_takes_the_same_place_at_the_same_price_on_the_same_booking
 def test_a_substitute_can_be_substituted_again_and_cancelled_under_the_policy(world, place):
     """A substitute's line is an ordinary booked place: it can be handed on again, or cancelled."""
     second = substitute_delegate(line=place, new=SUB, by=world.booker)
-    third = substitute_delegate(line=second, new=NewDelegate(name="Tom Third"), by=world.approver)
+    third = substitute_delegate(line=second, new=DelegateDetails(name="Tom Third"), by=world.approver)
     assert third.substitute_of == second and third.delegate.name == "Tom Third"
     cancelled = cancellations.cancel_line(line=third, by=world.approver)
     assert cancelled.status == LineStatus.CANCELLED
@@ -142,10 +143,12 @@ def test_only_the_schools_approver_or_the_booker_may_substitute(world, place):
 def test_the_new_delegate_must_be_named_properly_and_be_someone_else(world, place):
     """No name, a malformed email and the same person are refused with messages on their fields."""
     with pytest.raises(ValidationError) as no_name:
-        substitute_delegate(line=place, new=NewDelegate(name="  ", email="not-an-email"), by=world.booker)
+        substitute_delegate(line=place, new=DelegateDetails(name="  ", email="not-an-email"), by=world.booker)
     assert set(no_name.value.message_dict) == {"name", "email"}
     with pytest.raises(ValidationError, match="Ada Original already has this place"):
-        substitute_delegate(line=place, new=NewDelegate(name="ada original", email="ADA@o.example"), by=world.booker)
+        substitute_delegate(
+            line=place, new=DelegateDetails(name="ada original", email="ADA@o.example"), by=world.booker
+        )
     place.refresh_from_db()
     assert place.status == LineStatus.BOOKED
 
@@ -161,7 +164,7 @@ def test_the_same_name_without_an_email_or_with_the_same_email_is_the_same_perso
         email="sam.patel@o.example",
     )
     with pytest.raises(ValidationError, match="Sam Patel already has this place"):
-        substitute_delegate(line=line, new=NewDelegate(name=" sam  patel ", email=email), by=world.booker)
+        substitute_delegate(line=line, new=DelegateDetails(name=" sam  patel ", email=email), by=world.booker)
     line.refresh_from_db()
     assert line.status == LineStatus.BOOKED
 
@@ -175,7 +178,9 @@ def test_the_same_name_with_another_email_is_someone_else(world):
         name="Sam Patel",
         email="sam.patel@o.example",
     )
-    new = substitute_delegate(line=line, new=NewDelegate(name="Sam Patel", email="sam.p2@o.example"), by=world.booker)
+    new = substitute_delegate(
+        line=line, new=DelegateDetails(name="Sam Patel", email="sam.p2@o.example"), by=world.booker
+    )
     assert new.delegate.email == "sam.p2@o.example"
 
 
@@ -184,7 +189,7 @@ def test_the_previous_delegate_is_told_once_that_the_place_has_gone(world, place
     delegate without an email gets nothing."""
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        new = substitute_delegate(line=place, new=NewDelegate(name="Tom Third"), by=world.booker)
+        new = substitute_delegate(line=place, new=DelegateDetails(name="Tom Third"), by=world.booker)
     to_ada = [m for m in mail.outbox if m.to == ["ada@o.example"]]
     assert len(to_ada) == 1
     assert "given to someone else" in to_ada[0].subject
@@ -196,7 +201,7 @@ def test_the_previous_delegate_is_told_once_that_the_place_has_gone(world, place
     # Tom has no email: handing the place on again sends nothing to him as the previous delegate.
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        substitute_delegate(line=new, new=NewDelegate(name="Una Fourth"), by=world.booker)
+        substitute_delegate(line=new, new=DelegateDetails(name="Una Fourth"), by=world.booker)
     assert [m.to for m in mail.outbox] == [[world.booker.email]]
 
 
